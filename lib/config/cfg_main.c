@@ -1,0 +1,498 @@
+/*
+ * The main file (steerd.json): listeners, zone, server settings, and the balancers, which
+ * are checked last because they name pools from pools_dir.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config/config_int.h"
+
+#ifndef STEER_VERSION
+#define STEER_VERSION "unknown"
+#endif
+
+#define TTL_MAX          2147483647u /* RFC 2181 §8 */
+#define BALANCER_TTL_MAX 604800u
+#define WORKERS_MAX      64u
+
+static const char *const main_keys[] = {
+	"listen",   "zone",    "balancers", "pools_dir", "monitors_dir", "state",
+	"identity", "version", "workers",   "tcp",       NULL,
+};
+static const char *const zone_keys[] = {
+	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
+};
+static const char *const soa_keys[] = {
+	"mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl", NULL,
+};
+static const char *const state_keys[] = {"path", "retention_days", NULL};
+static const char *const tcp_keys[] = {"max_clients", "idle_timeout", NULL};
+static const char *const balancer_keys[] = {
+	"name", "ttl", "failover_ttl", "steering_policy", "default_pools", "fallback_pool", NULL,
+};
+static const char *const policy_names[] = {"failover", "random", NULL};
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* "192.0.2.1:53" or "[2001:db8::1]:53" into @p l->ss. */
+static int parse_listen_addr(const char *text, struct steer_listen *l)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *end = text[0] == '[' ? strchr(text, ']') : NULL;
+	uint16_t port;
+
+	colon = end != NULL ? end + 1 : strrchr(text, ':');
+	if (colon == NULL || *colon != ':' || parse_port(colon + 1, &port) < 0)
+		return -1;
+	if (end != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&l->ss;
+
+		if ((size_t)(end - text - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, text + 1, (size_t)(end - text - 1));
+		host[end - text - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		l->len = sizeof(*s6);
+		return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	if ((size_t)(colon - text) >= sizeof(host))
+		return -1;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	{
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&l->ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		l->len = sizeof(*s4);
+		return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
+	}
+}
+
+static void parse_listen(struct cfg_ctx *c, const json_t *root)
+{
+	struct steer_config *cfg = c->cfg;
+	char sub[CFG_PATH_MAX];
+	json_t *arr, *v;
+	size_t i;
+
+	if (steer_cfg_get(c, root, "", "listen", true, &arr) <= 0)
+		return;
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		steer_cfg_err(c, "listen", "must be a non-empty array of \"address:port\" strings");
+		return;
+	}
+	cfg->listen = steer_cfg_calloc(c, json_array_size(arr), sizeof(*cfg->listen));
+	if (cfg->listen == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		struct steer_listen *l = &cfg->listen[cfg->n_listen];
+
+		steer_cfg_path_idx(sub, sizeof(sub), "listen", i);
+		if (!json_is_string(v)) {
+			steer_cfg_err(c, sub, "must be a string");
+			continue;
+		}
+		if (parse_listen_addr(json_string_value(v), l) < 0) {
+			memset(l, 0, sizeof(*l));
+			steer_cfg_err(c, sub, "must be \"IPv4:port\" or \"[IPv6]:port\"");
+			continue;
+		}
+		l->text = steer_cfg_strdup(c, json_string_value(v));
+		cfg->n_listen++;
+	}
+}
+
+/*
+ * Parse an absolute domain name (the trailing dot is optional) into @p wire and, with
+ * @p text, its canonical lower-case text with the trailing dot.
+ */
+static int abs_name(struct cfg_ctx *c, const char *path, const char *name, uint8_t *wire,
+		    char **text)
+{
+	char buf[4 * STEER_NAME_MAX + 8];
+	size_t len = strlen(name);
+	int n = -1;
+
+	if (len > 0 && len < sizeof(buf) - 1) {
+		snprintf(buf, sizeof(buf), "%s%s", name, name[len - 1] == '.' ? "" : ".");
+		n = steer_name_from_text(buf, NULL, wire, STEER_NAME_MAX);
+	}
+	if (n <= 1) { /* the root is no name to serve or point at */
+		steer_cfg_err(c, path, "must be a valid domain name");
+		return -1;
+	}
+	if (text != NULL)
+		*text = steer_cfg_strdup(c, steer_name_to_text(wire, buf, sizeof(buf)));
+	return n;
+}
+
+static void abs_name_key(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+			 char **text)
+{
+	uint8_t wire[STEER_NAME_MAX];
+	char sub[CFG_PATH_MAX];
+	const char *s;
+
+	if (steer_cfg_str(c, obj, path, key, true, &s) > 0)
+		abs_name(c, steer_cfg_path(sub, sizeof(sub), path, key), s, wire, text);
+}
+
+static void parse_soa(struct cfg_ctx *c, const json_t *zone)
+{
+	struct steer_zone_conf *z = &c->cfg->zone;
+	json_t *soa;
+
+	if (steer_cfg_get(c, zone, "zone", "soa", true, &soa) <= 0 ||
+	    !steer_cfg_object(c, soa, "zone.soa", soa_keys))
+		return;
+	abs_name_key(c, soa, "zone.soa", "mname", &z->soa_mname);
+	abs_name_key(c, soa, "zone.soa", "rname", &z->soa_rname);
+	steer_cfg_uint(c, soa, "zone.soa", "serial", true, 0, UINT32_MAX, &z->soa_serial);
+	steer_cfg_uint(c, soa, "zone.soa", "refresh", true, 0, TTL_MAX, &z->soa_refresh);
+	steer_cfg_uint(c, soa, "zone.soa", "retry", true, 0, TTL_MAX, &z->soa_retry);
+	steer_cfg_uint(c, soa, "zone.soa", "expire", true, 0, TTL_MAX, &z->soa_expire);
+	steer_cfg_uint(c, soa, "zone.soa", "minimum", true, 0, TTL_MAX, &z->soa_minimum);
+	steer_cfg_uint(c, soa, "zone.soa", "ttl", true, 0, TTL_MAX, &z->soa_ttl);
+}
+
+static void parse_ns(struct cfg_ctx *c, const json_t *zone)
+{
+	struct steer_zone_conf *z = &c->cfg->zone;
+	uint8_t wire[STEER_NAME_MAX];
+	char sub[CFG_PATH_MAX];
+	json_t *arr, *v;
+	size_t i;
+
+	z->ns_ttl = z->soa_ttl;
+	steer_cfg_uint(c, zone, "zone", "ns_ttl", false, 0, TTL_MAX, &z->ns_ttl);
+	if (steer_cfg_get(c, zone, "zone", "ns", true, &arr) <= 0)
+		return;
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		steer_cfg_err(c, "zone.ns", "must be a non-empty array of name server names");
+		return;
+	}
+	z->ns = steer_cfg_calloc(c, json_array_size(arr), sizeof(*z->ns));
+	if (z->ns == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		steer_cfg_path_idx(sub, sizeof(sub), "zone.ns", i);
+		if (!json_is_string(v)) {
+			steer_cfg_err(c, sub, "must be a string");
+			continue;
+		}
+		if (abs_name(c, sub, json_string_value(v), wire, &z->ns[z->n_ns]) > 0)
+			z->n_ns++;
+	}
+}
+
+static void parse_records(struct cfg_ctx *c, const json_t *zone)
+{
+	struct steer_zone_conf *z = &c->cfg->zone;
+	char sub[CFG_PATH_MAX];
+	json_t *arr, *v;
+	size_t i;
+
+	if (steer_cfg_get(c, zone, "zone", "records", false, &arr) <= 0)
+		return;
+	if (!json_is_array(arr)) {
+		steer_cfg_err(c, "zone.records", "must be an array of strings");
+		return;
+	}
+	z->records = steer_cfg_calloc(c, json_array_size(arr), sizeof(*z->records));
+	if (z->records == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		struct steer_record_src *r = &z->records[z->n_records];
+
+		steer_cfg_path_idx(sub, sizeof(sub), "zone.records", i);
+		if (!json_is_string(v)) {
+			steer_cfg_err(c, sub, "must be a string");
+			continue;
+		}
+		r->text = steer_cfg_strdup(c, json_string_value(v));
+		r->jpath = steer_cfg_strdup(c, sub);
+		r->pos = steer_cfg_pos(c, sub);
+		z->n_records++;
+	}
+}
+
+static void parse_zone(struct cfg_ctx *c, const json_t *root)
+{
+	struct steer_zone_conf *z = &c->cfg->zone;
+	const char *s;
+	json_t *zone;
+	int n;
+
+	if (steer_cfg_get(c, root, "", "zone", true, &zone) <= 0 ||
+	    !steer_cfg_object(c, zone, "zone", zone_keys))
+		return;
+	z->pos = steer_cfg_pos(c, "zone");
+	if (steer_cfg_str(c, zone, "zone", "name", true, &s) > 0) {
+		n = abs_name(c, "zone.name", s, c->zone_wire, &z->name);
+		c->zone_wire_len = n > 0 ? (size_t)n : 0;
+	}
+	parse_soa(c, zone);
+	parse_ns(c, zone);
+	parse_records(c, zone);
+	if (steer_cfg_str(c, zone, "zone", "zone_file", false, &s) > 0)
+		z->zone_file = steer_cfg_resolve(c, c->cfg->dir, s);
+}
+
+/* A folder or file name relative to the main file's folder; @return 1 if given. */
+static int resolved(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		    const char *def, char **out)
+{
+	char sub[CFG_PATH_MAX];
+	const char *s = def;
+	int rc = steer_cfg_str(c, obj, path, key, false, &s);
+
+	if (rc > 0 && s[0] == '\0') {
+		steer_cfg_err(c, steer_cfg_path(sub, sizeof(sub), path, key), "must not be empty");
+		s = def;
+	}
+	*out = steer_cfg_resolve(c, c->cfg->dir, s);
+	return rc;
+}
+
+static void parse_state(struct cfg_ctx *c, const json_t *root)
+{
+	struct steer_config *cfg = c->cfg;
+	json_t *state = NULL;
+
+	cfg->retention_days = STEER_DEFAULT_RETENTION_DAYS;
+	if (steer_cfg_get(c, root, "", "state", false, &state) > 0 &&
+	    steer_cfg_object(c, state, "state", state_keys)) {
+		resolved(c, state, "state", "path", STEER_DEFAULT_STATE_PATH, &cfg->state_path);
+		steer_cfg_uint(c, state, "state", "retention_days", false, 1, 3650,
+			       &cfg->retention_days);
+	} else {
+		cfg->state_path = steer_cfg_resolve(c, cfg->dir, STEER_DEFAULT_STATE_PATH);
+	}
+}
+
+static void parse_version(struct cfg_ctx *c, const json_t *root)
+{
+	json_t *v;
+
+	if (steer_cfg_get(c, root, "", "version", false, &v) <= 0) {
+		c->cfg->version = steer_cfg_strdup(c, "steer " STEER_VERSION);
+		return;
+	}
+	if (json_is_false(v))
+		return; /* hidden: version.bind is refused */
+	if (json_is_string(v))
+		c->cfg->version = steer_cfg_strdup(c, json_string_value(v));
+	else
+		steer_cfg_err(c, "version", "must be a string or false");
+}
+
+static void parse_server(struct cfg_ctx *c, const json_t *root)
+{
+	struct steer_config *cfg = c->cfg;
+	uint32_t idle_s = STEER_DEFAULT_TCP_IDLE_S;
+	char host[256] = "";
+	json_t *tcp;
+
+	if (steer_cfg_dup(c, root, "", "identity", false, &cfg->identity) == 0) {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			snprintf(host, sizeof(host), "localhost");
+		cfg->identity = steer_cfg_strdup(c, host);
+	}
+	parse_version(c, root);
+	cfg->workers = STEER_DEFAULT_WORKERS;
+	steer_cfg_uint(c, root, "", "workers", false, 0, WORKERS_MAX, &cfg->workers);
+	cfg->tcp_max_clients = STEER_DEFAULT_TCP_CLIENTS;
+	if (steer_cfg_get(c, root, "", "tcp", false, &tcp) > 0 &&
+	    steer_cfg_object(c, tcp, "tcp", tcp_keys)) {
+		steer_cfg_uint(c, tcp, "tcp", "max_clients", false, 1, 65535,
+			       &cfg->tcp_max_clients);
+		steer_cfg_uint(c, tcp, "tcp", "idle_timeout", false, 1, 3600, &idle_s);
+	}
+	cfg->tcp_idle_timeout_ms = idle_s * 1000;
+}
+
+void steer_cfg_main(struct cfg_ctx *c, json_t *root)
+{
+	if (!steer_cfg_object(c, root, "", main_keys))
+		return;
+	parse_listen(c, root);
+	parse_zone(c, root);
+	resolved(c, root, "", "pools_dir", STEER_DEFAULT_POOLS_DIR, &c->pools_dir);
+	c->monitors_dir_set = resolved(c, root, "", "monitors_dir", STEER_DEFAULT_MONITORS_DIR,
+				       &c->monitors_dir) > 0;
+	parse_state(c, root);
+	parse_server(c, root);
+}
+
+static const struct steer_pool *pool_ref(struct cfg_ctx *c, const char *path, const char *name)
+{
+	const struct steer_pool *p = steer_config_get_pool(c->cfg, name);
+	struct cfg_suggest s = {.word = name};
+	char hint[96];
+
+	if (p != NULL)
+		return p;
+	for (size_t i = 0; i < c->cfg->n_pools; i++)
+		if (c->cfg->pools[i].name != NULL)
+			steer_cfg_suggest(&s, c->cfg->pools[i].name);
+	steer_cfg_err(c, path, "pool \"%s\" does not exist%s", name,
+		      steer_cfg_hint(&s, hint, sizeof(hint)));
+	return NULL;
+}
+
+static bool pool_listed(const struct steer_balancer *b, const struct steer_pool *p)
+{
+	for (size_t i = 0; i < b->n_pools; i++)
+		if (b->pools[i] == p)
+			return true;
+	return false;
+}
+
+static void default_pools(struct cfg_ctx *c, const json_t *arr, const char *path,
+			  struct steer_balancer *b)
+{
+	const struct steer_pool *p;
+	char el[CFG_PATH_MAX];
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		steer_cfg_err(c, path, "must be a non-empty array of pool names");
+		return;
+	}
+	b->pools = steer_cfg_calloc(c, json_array_size(arr), sizeof(*b->pools));
+	if (b->pools == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		steer_cfg_path_idx(el, sizeof(el), path, i);
+		if (!json_is_string(v)) {
+			steer_cfg_err(c, el, "must be a string");
+			continue;
+		}
+		p = pool_ref(c, el, json_string_value(v));
+		if (p != NULL && pool_listed(b, p))
+			steer_cfg_err(c, el, "pool \"%s\" is listed twice", p->name);
+		else if (p != NULL)
+			b->pools[b->n_pools++] = p;
+	}
+}
+
+static void balancer_pools(struct cfg_ctx *c, const json_t *obj, const char *path,
+			   struct steer_balancer *b)
+{
+	char sub[CFG_PATH_MAX];
+	const char *s;
+	json_t *arr;
+
+	if (steer_cfg_get(c, obj, path, "default_pools", true, &arr) > 0)
+		default_pools(c, arr, steer_cfg_path(sub, sizeof(sub), path, "default_pools"), b);
+	if (steer_cfg_str(c, obj, path, "fallback_pool", false, &s) > 0)
+		b->fallback =
+			pool_ref(c, steer_cfg_path(sub, sizeof(sub), path, "fallback_pool"), s);
+}
+
+static void balancer_name(struct cfg_ctx *c, const json_t *obj, const char *path,
+			  struct steer_balancer *b)
+{
+	char sub[CFG_PATH_MAX], text[4 * STEER_NAME_MAX + 8], apex[4 * STEER_NAME_MAX + 8];
+	uint8_t wire[STEER_NAME_MAX];
+	int n;
+
+	if (steer_cfg_dup(c, obj, path, "name", true, &b->name) <= 0 || c->zone_wire_len == 0)
+		return;
+	steer_cfg_path(sub, sizeof(sub), path, "name");
+	steer_name_to_text(c->zone_wire, apex, sizeof(apex));
+	n = steer_name_from_text(b->name, c->zone_wire, wire, sizeof(wire));
+	if (n <= 0) {
+		steer_cfg_err(c, sub, "must be a valid domain name");
+	} else if (!steer_name_is_subdomain(wire, (size_t)n, c->zone_wire, c->zone_wire_len)) {
+		steer_cfg_err(c, sub, "must be inside zone %s", apex);
+	} else if ((size_t)n == c->zone_wire_len) {
+		steer_cfg_err(c, sub, "must be inside zone %s, not its apex", apex);
+	} else {
+		b->fqdn = steer_cfg_strdup(c, steer_name_to_text(wire, text, sizeof(text)));
+	}
+}
+
+static void balancer_unique(struct cfg_ctx *c, const char *path, size_t idx)
+{
+	const struct steer_balancer *b = &c->cfg->balancers[idx];
+	char sub[CFG_PATH_MAX];
+
+	for (size_t i = 0; b->fqdn != NULL && i < idx; i++) {
+		if (c->cfg->balancers[i].fqdn != NULL &&
+		    strcmp(c->cfg->balancers[i].fqdn, b->fqdn) == 0) {
+			steer_cfg_err(c, steer_cfg_path(sub, sizeof(sub), path, "name"),
+				      "duplicate balancer \"%s\" (also balancers[%zu])", b->fqdn,
+				      i);
+			return;
+		}
+	}
+}
+
+static void parse_balancer(struct cfg_ctx *c, json_t *obj, const char *path, size_t idx)
+{
+	struct steer_balancer *b = &c->cfg->balancers[idx];
+	int policy = STEER_POLICY_FAILOVER;
+
+	b->ttl_s = STEER_DEFAULT_BALANCER_TTL_S;
+	b->pos = steer_cfg_pos(c, path);
+	if (!steer_cfg_object(c, obj, path, balancer_keys))
+		return;
+	balancer_name(c, obj, path, b);
+	balancer_unique(c, path, idx);
+	steer_cfg_uint(c, obj, path, "ttl", false, 0, BALANCER_TTL_MAX, &b->ttl_s);
+	b->failover_ttl_s =
+		b->ttl_s < STEER_DEFAULT_FAILOVER_TTL_S ? b->ttl_s : STEER_DEFAULT_FAILOVER_TTL_S;
+	steer_cfg_uint(c, obj, path, "failover_ttl", false, 0, BALANCER_TTL_MAX,
+		       &b->failover_ttl_s);
+	steer_cfg_enum(c, obj, path, "steering_policy", policy_names, &policy);
+	b->policy = (enum steer_policy)policy;
+	balancer_pools(c, obj, path, b);
+}
+
+void steer_cfg_balancers(struct cfg_ctx *c, json_t *root)
+{
+	struct steer_config *cfg = c->cfg;
+	char sub[CFG_PATH_MAX];
+	json_t *arr, *v;
+	size_t i;
+
+	if (!json_is_object(root) || steer_cfg_get(c, root, "", "balancers", false, &arr) <= 0)
+		return;
+	if (!json_is_array(arr)) {
+		steer_cfg_err(c, "balancers", "must be an array");
+		return;
+	}
+	cfg->balancers = steer_cfg_calloc(c, json_array_size(arr), sizeof(*cfg->balancers));
+	if (cfg->balancers == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		cfg->n_balancers++; /* counted before it is filled, so it is always freed */
+		parse_balancer(c, v, steer_cfg_path_idx(sub, sizeof(sub), "balancers", i), i);
+	}
+}

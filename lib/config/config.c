@@ -1,0 +1,433 @@
+/*
+ * Config loading: reads steerd.json and every JSON file of the monitors and pools folders,
+ * validates the whole set (collecting every error with its position) and hands out an immutable
+ * struct steer_config only if nothing was wrong.
+ */
+#include "config/config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config/config_int.h"
+
+/* Every buffer has a maximum: no config file is anywhere near this big. */
+#define CFG_FILE_MAX (16u << 20)
+
+/* Keep @p name in cfg->files; positions point at it. @return the kept copy or NULL. */
+static const char *intern_file(struct cfg_ctx *c, const char *name)
+{
+	struct steer_config *cfg = c->cfg;
+	char **v = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*v));
+	char *copy;
+
+	if (v == NULL) {
+		c->nomem = true;
+		return NULL;
+	}
+	cfg->files = v;
+	copy = steer_cfg_strdup(c, name);
+	if (copy != NULL)
+		cfg->files[cfg->n_files++] = copy;
+	return copy;
+}
+
+static int read_text(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	int rc = 0;
+
+	if (f == NULL)
+		return -errno;
+	for (;;) {
+		if (cap - n < 2) {
+			char *nb =
+				cap < CFG_FILE_MAX ? realloc(buf, cap != 0 ? cap * 2 : 4096) : NULL;
+
+			if (nb == NULL) {
+				rc = cap < CFG_FILE_MAX ? STEER_ENOMEM : -EFBIG;
+				break;
+			}
+			buf = nb;
+			cap = cap != 0 ? cap * 2 : 4096;
+		}
+		n += fread(buf + n, 1, cap - n - 1, f);
+		if (ferror(f)) {
+			rc = errno != 0 ? -errno : STEER_EIO;
+			break;
+		}
+		if (feof(f))
+			break;
+	}
+	fclose(f);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Where a syntax error starts. jansson's position is just past the offending token, which
+ * its message quotes ("... near 'tru'"): step back over it when the text confirms the
+ * quote, so the column points at the token's first byte. At the end of the input, point
+ * just past the last token instead of at an empty last line.
+ */
+static void syntax_pos(const struct cfg_file *f, const json_error_t *jerr, int *line, int *col)
+{
+	const char *near = strstr(jerr->text, " near '");
+	size_t off = jerr->position > 0 ? (size_t)jerr->position : 0, tlen;
+
+	if (off > f->len)
+		off = f->len;
+	if (near != NULL) {
+		near += strlen(" near '");
+		tlen = strlen(near);
+		if (tlen > 1 && near[tlen - 1] == '\'' && tlen - 1 <= off &&
+		    memcmp(f->text + off - (tlen - 1), near, tlen - 1) == 0)
+			off -= tlen - 1;
+	} else {
+		while (off > 0 && strchr(" \t\r\n", f->text[off - 1]) != NULL)
+			off--;
+	}
+	steer_jpos_locate(f->text, f->len, off, line, col);
+}
+
+/* Read and parse @p path; on failure report it and leave f->root NULL. */
+static int file_open(struct cfg_ctx *c, const char *path, struct cfg_file *f)
+{
+	json_error_t jerr;
+	char ebuf[128];
+	int rc, line, col;
+
+	f->name = intern_file(c, path);
+	if (f->name == NULL)
+		return STEER_ENOMEM;
+	rc = read_text(path, &f->text, &f->len);
+	if (rc == STEER_ENOMEM)
+		c->nomem = true;
+	if (rc < 0) {
+		steer_errs_add(c->errs, f->name, 0, 0, NULL, "cannot read: %s",
+			       steer_cfg_strerror(-rc, ebuf, sizeof(ebuf)));
+		return rc;
+	}
+	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (f->root == NULL) {
+		syntax_pos(f, &jerr, &line, &col);
+		steer_errs_add(c->errs, f->name, line, col, NULL, "invalid JSON: %s", jerr.text);
+		return STEER_ECONFIG;
+	}
+	if (steer_jpos_index(&f->pos, f->text, f->len) == STEER_ENOMEM)
+		c->nomem = true;
+	return 0;
+}
+
+static void file_close(struct cfg_file *f)
+{
+	json_decref(f->root);
+	free(f->text);
+	steer_jpos_fini(&f->pos);
+	memset(f, 0, sizeof(*f));
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_json_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+static int add_name(char ***names, size_t *n, const char *name)
+{
+	char **v = realloc(*names, (*n + 1) * sizeof(*v));
+	size_t len = strlen(name) + 1;
+
+	if (v == NULL)
+		return STEER_ENOMEM;
+	*names = v;
+	v[*n] = malloc(len);
+	if (v[*n] == NULL)
+		return STEER_ENOMEM;
+	memcpy(v[(*n)++], name, len);
+	return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The *.json files of @p dir, sorted; a missing folder is fine unless @p required. */
+static void list_json(struct cfg_ctx *c, const char *dir, const char *key, bool required,
+		      char ***names, size_t *n)
+{
+	struct dirent *de;
+	char ebuf[128];
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		if (required || errno != ENOENT)
+			steer_cfg_err(c, key, "cannot open directory \"%s\": %s", dir,
+				      steer_cfg_strerror(errno, ebuf, sizeof(ebuf)));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) { /* NOLINT(concurrency-mt-unsafe): one DIR per call */
+		if (is_json_name(de->d_name) && add_name(names, n, de->d_name) < 0) {
+			c->nomem = true;
+			break;
+		}
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(**names), name_cmp);
+}
+
+/* Validate one file's item @p item, the @p idx-th of its kind (already counted). */
+typedef void cfg_item_fn(struct cfg_ctx *c, json_t *root, void *item, size_t idx);
+
+static void pool_item(struct cfg_ctx *c, json_t *root, void *item, size_t idx)
+{
+	struct steer_pool *p = item;
+
+	p->index = (uint32_t)idx;
+	steer_cfg_pool(c, root, p);
+	for (size_t i = 0; i < p->n_origins; i++)
+		p->origins[i].index = (uint32_t)c->cfg->n_origins++;
+}
+
+static void monitor_item(struct cfg_ctx *c, json_t *root, void *item, size_t idx)
+{
+	(void)idx;
+	steer_cfg_monitor(c, root, item);
+}
+
+/*
+ * Load the files @p names of @p dir, in order, into the array @p arr of @p size-byte items
+ * counted by @p count; @p fn validates one item. Files that do not parse get no item.
+ */
+static void load_files(struct cfg_ctx *c, const char *dir, char **names, size_t n, void *arr,
+		       size_t size, size_t *count, cfg_item_fn *fn)
+{
+	const struct cfg_file *main_file = c->file;
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		struct cfg_file f = {0};
+		char *path = steer_cfg_resolve(c, dir, names[i]);
+
+		if (path != NULL && file_open(c, path, &f) == 0) {
+			size_t idx = (*count)++; /* counted first, so a half-filled item is freed */
+
+			c->file = &f;
+			fn(c, f.root, (char *)arr + idx * size, idx);
+			c->file = main_file;
+		}
+		file_close(&f);
+		free(path);
+	}
+}
+
+static void load_monitors(struct cfg_ctx *c)
+{
+	struct steer_config *cfg = c->cfg;
+	char **names = NULL;
+	size_t n = 0;
+
+	list_json(c, c->monitors_dir, "monitors_dir", c->monitors_dir_set, &names, &n);
+	cfg->monitors = steer_cfg_calloc(c, n, sizeof(*cfg->monitors));
+	load_files(c, c->monitors_dir, names, n, cfg->monitors, sizeof(*cfg->monitors),
+		   &cfg->n_monitors, monitor_item);
+	free_names(names, n);
+}
+
+static void load_pools(struct cfg_ctx *c)
+{
+	struct steer_config *cfg = c->cfg;
+	char **names = NULL;
+	size_t n = 0;
+
+	list_json(c, c->pools_dir, "pools_dir", true, &names, &n);
+	cfg->pools = steer_cfg_calloc(c, n, sizeof(*cfg->pools));
+	load_files(c, c->pools_dir, names, n, cfg->pools, sizeof(*cfg->pools), &cfg->n_pools,
+		   pool_item);
+	free_names(names, n);
+}
+
+struct err_ref {
+	struct steer_err e;
+	size_t rank; /* file order: the main file, then monitors, then pools */
+	size_t orig;
+};
+
+static int err_cmp(const void *a, const void *b)
+{
+	const struct err_ref *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->e.line != y->e.line)
+		return x->e.line < y->e.line ? -1 : 1;
+	if (x->e.column != y->e.column)
+		return x->e.column < y->e.column ? -1 : 1;
+	return x->orig < y->orig ? -1 : x->orig > y->orig;
+}
+
+/* Order the errors found from index @p first on by file and position, like a compiler. */
+static void sort_errors(const struct cfg_ctx *c, size_t first)
+{
+	struct steer_errs *errs = c->errs;
+	size_t end = errs->n < errs->cap ? errs->n : errs->cap, n;
+	struct err_ref *v;
+
+	if (end <= first + 1)
+		return;
+	n = end - first;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return; /* unsorted is still correct */
+	for (size_t i = 0; i < n; i++) {
+		v[i].e = errs->v[first + i];
+		v[i].orig = i;
+		v[i].rank = c->cfg->n_files;
+		for (size_t k = 0; k < c->cfg->n_files; k++)
+			if (strcmp(c->cfg->files[k], v[i].e.file) == 0)
+				v[i].rank = k;
+	}
+	qsort(v, n, sizeof(*v), err_cmp);
+	for (size_t i = 0; i < n; i++)
+		errs->v[first + i] = v[i].e;
+	free(v);
+}
+
+static void set_paths(struct cfg_ctx *c, const char *path)
+{
+	struct steer_config *cfg = c->cfg;
+	const char *slash = strrchr(path, '/');
+
+	cfg->path = steer_cfg_strdup(c, path);
+	if (slash == NULL) {
+		cfg->dir = steer_cfg_strdup(c, ".");
+		return;
+	}
+	cfg->dir = steer_cfg_calloc(c, (size_t)(slash - path) + 2, 1);
+	if (cfg->dir != NULL)
+		memcpy(cfg->dir, path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+static void load_all(struct cfg_ctx *c, const char *path)
+{
+	struct steer_config *cfg = c->cfg;
+	struct cfg_file main_file = {0};
+
+	set_paths(c, path);
+	if (cfg->dir == NULL || file_open(c, path, &main_file) < 0)
+		goto out;
+	c->file = &main_file;
+	steer_cfg_main(c, main_file.root);
+	if (c->monitors_dir != NULL)
+		load_monitors(c);
+	if (c->pools_dir != NULL)
+		load_pools(c);
+	steer_cfg_balancers(c, main_file.root);
+out:
+	c->file = NULL;
+	file_close(&main_file);
+}
+
+int steer_config_load(const char *path, struct steer_config **out, struct steer_errs *errs)
+{
+	struct steer_errs local = {0};
+	struct cfg_ctx c = {.errs = errs != NULL ? errs : &local};
+	size_t first = c.errs->n;
+	int rc;
+
+	*out = NULL;
+	c.cfg = calloc(1, sizeof(*c.cfg));
+	if (c.cfg == NULL)
+		return STEER_ENOMEM;
+	load_all(&c, path);
+	sort_errors(&c, first);
+	if (c.nomem)
+		rc = STEER_ENOMEM;
+	else
+		rc = c.errs->n > first ? STEER_ECONFIG : 0;
+	if (rc == 0) {
+		*out = c.cfg;
+		c.cfg = NULL; /* the caller owns it now */
+	}
+	free(c.pools_dir);
+	free(c.monitors_dir);
+	steer_config_free(c.cfg);
+	steer_errs_fini(&local);
+	return rc;
+}
+
+static void zone_fini(struct steer_zone_conf *z)
+{
+	free(z->name);
+	free(z->soa_mname);
+	free(z->soa_rname);
+	for (size_t i = 0; i < z->n_ns; i++)
+		free(z->ns[i]);
+	free(z->ns);
+	for (size_t i = 0; i < z->n_records; i++) {
+		free(z->records[i].text);
+		free(z->records[i].jpath);
+	}
+	free(z->records);
+	free(z->zone_file);
+}
+
+void steer_config_free(struct steer_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->n_listen; i++)
+		free(cfg->listen[i].text);
+	free(cfg->listen);
+	zone_fini(&cfg->zone);
+	for (size_t i = 0; i < cfg->n_balancers; i++) {
+		free(cfg->balancers[i].name);
+		free(cfg->balancers[i].fqdn);
+		free((void *)cfg->balancers[i].pools);
+	}
+	free(cfg->balancers);
+	for (size_t i = 0; i < cfg->n_pools; i++)
+		steer_cfg_free_pool(&cfg->pools[i]);
+	free(cfg->pools);
+	for (size_t i = 0; i < cfg->n_monitors; i++)
+		steer_cfg_free_monitor(&cfg->monitors[i]);
+	free(cfg->monitors);
+	for (size_t i = 0; i < cfg->n_files; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->identity);
+	free(cfg->version);
+	free(cfg->state_path);
+	free(cfg);
+}
+
+const struct steer_pool *steer_config_get_pool(const struct steer_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg != NULL && i < cfg->n_pools; i++)
+		if (cfg->pools[i].name != NULL && strcmp(cfg->pools[i].name, name) == 0)
+			return &cfg->pools[i];
+	return NULL;
+}

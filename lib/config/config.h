@@ -1,0 +1,227 @@
+/*
+ * The compiled configuration: steerd.json plus every pool and monitor JSON file,
+ * validated as a whole. The layout of these structs is the API between config, zone,
+ * steer and (later) monitor; everything is immutable after steer_config_load() returns.
+ */
+#ifndef STEER_CONFIG_CONFIG_H
+#define STEER_CONFIG_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+
+/* Defaults, defined once here and documented in README.md. */
+#define STEER_DEFAULT_BALANCER_TTL_S  30
+#define STEER_DEFAULT_MAX_ANSWERS     8
+#define STEER_MAX_ANSWERS_LIMIT       64
+#define STEER_DEFAULT_MIN_ORIGINS     1
+#define STEER_DEFAULT_INTERVAL_S      10
+#define STEER_DEFAULT_TIMEOUT_S       5
+#define STEER_DEFAULT_RETRIES         1
+#define STEER_DEFAULT_CONSECUTIVE     2
+#define STEER_DEFAULT_TCP_CLIENTS     256
+#define STEER_DEFAULT_TCP_IDLE_S      10
+#define STEER_DEFAULT_STATE_PATH      "steerd.db"
+#define STEER_DEFAULT_RETENTION_DAYS  7
+#define STEER_DEFAULT_FAILOVER_TTL_S  10 /* failover_ttl = min(ttl, this) */
+#define STEER_DEFAULT_POOLS_DIR       "pools"
+#define STEER_DEFAULT_MONITORS_DIR    "monitors"
+#define STEER_DEFAULT_EXPECTED_CODES  "2xx"
+#define STEER_DEFAULT_WORKERS         0
+
+/** Where a value came from, for error messages of later stages (zone records). */
+struct steer_src_pos {
+	const char *file; /* owned by the config's string pool */
+	int line;
+	int column;
+};
+
+/** An IPv4 or IPv6 address; @c family is AF_INET or AF_INET6. */
+struct steer_addr {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} u;
+};
+
+/** One HTTP header line to send with a probe: `name: value`. */
+struct steer_header {
+	char *name;
+	char *value;
+};
+
+/** A range of accepted HTTP status codes, inclusive. */
+struct steer_code_range {
+	uint16_t lo;
+	uint16_t hi;
+};
+
+enum steer_monitor_type {
+	STEER_MONITOR_HTTP,
+	STEER_MONITOR_HTTPS,
+	STEER_MONITOR_TCP,
+};
+
+struct steer_monitor {
+	char *name;
+	enum steer_monitor_type type;
+	char *method;  /* "GET" or "HEAD" */
+	char *path;    /* "/" by default */
+	uint16_t port; /* 0 = 80 for http, 443 for https; required for tcp */
+	struct steer_header *headers;
+	size_t n_headers;
+	char *expected_codes; /* as written, "2xx" by default */
+	struct steer_code_range *codes;
+	size_t n_codes;
+	char *expected_body; /* NULL = any body */
+	bool follow_redirects;
+	bool allow_insecure;
+	char *ca_file; /* NULL = system store; resolved against the main file's folder */
+	char *send;    /* tcp: optional string to send */
+	char *expect;  /* tcp: optional substring expected in the reply */
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t retries;
+	uint32_t consecutive_up;
+	uint32_t consecutive_down;
+	struct steer_src_pos pos;
+};
+
+enum steer_origin_steering {
+	STEER_ORIGIN_RANDOM,
+	STEER_ORIGIN_HASH,
+	STEER_ORIGIN_ALL,
+};
+
+struct steer_pool;
+
+struct steer_origin {
+	char *name;
+	char *address;       /* as written */
+	bool is_ip;          /* true: @c addr holds it; false: a hostname answered as CNAME */
+	struct steer_addr addr;
+	uint8_t *host_wire;  /* hostname origins: lower-cased uncompressed wire name */
+	size_t host_wire_len;
+	double weight;       /* 0..1; 0 = drained */
+	bool enabled;
+	struct steer_header *headers; /* origin-level headers override the monitor's */
+	size_t n_headers;
+	uint32_t index;      /* global origin index: slot in health snapshots */
+	const struct steer_pool *pool; /* back pointer (borrowed) */
+};
+
+struct steer_pool {
+	char *name;
+	char *description;
+	bool enabled;
+	char *monitor_name;                 /* NULL = not monitored (always healthy) */
+	const struct steer_monitor *monitor; /* resolved reference, or NULL */
+	uint32_t minimum_origins;
+	enum steer_origin_steering origin_steering;
+	uint32_t max_answers; /* for STEER_ORIGIN_ALL */
+	double weight;        /* for the balancer `random` policy; default 1 */
+	struct steer_origin *origins;
+	size_t n_origins;
+	uint32_t index;
+	struct steer_src_pos pos;
+};
+
+enum steer_policy {
+	STEER_POLICY_FAILOVER,
+	STEER_POLICY_RANDOM,
+};
+
+struct steer_balancer {
+	char *name;       /* as written ("api" or "api.lb.example.test.") */
+	char *fqdn;       /* absolute, lower case, with the trailing dot */
+	uint32_t ttl_s;
+	uint32_t failover_ttl_s; /* default min(ttl, 10) */
+	enum steer_policy policy;
+	const struct steer_pool **pools; /* default_pools, in order (borrowed from the config) */
+	size_t n_pools;
+	const struct steer_pool *fallback; /* NULL if none */
+	struct steer_src_pos pos;
+};
+
+/** One `records` line, kept with its position so the zone loader can report errors. */
+struct steer_record_src {
+	char *text;
+	char *jpath; /* "zone.records[3]" */
+	struct steer_src_pos pos;
+};
+
+struct steer_zone_conf {
+	char *name; /* absolute, lower case, with the trailing dot */
+	char *soa_mname;
+	char *soa_rname;
+	uint32_t soa_serial;
+	uint32_t soa_refresh;
+	uint32_t soa_retry;
+	uint32_t soa_expire;
+	uint32_t soa_minimum;
+	uint32_t soa_ttl;
+	uint32_t ns_ttl; /* TTL of the apex NS RRset; default soa_ttl */
+	char **ns;
+	size_t n_ns;
+	struct steer_record_src *records;
+	size_t n_records;
+	char *zone_file; /* resolved path, or NULL */
+	struct steer_src_pos pos;
+};
+
+struct steer_listen {
+	char *text; /* as written: "127.0.0.1:5353", "[::1]:5353" */
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+struct steer_config {
+	char *path; /* main file as given */
+	char *dir;  /* its folder; relative paths resolve against it */
+	struct steer_listen *listen;
+	size_t n_listen;
+	char *identity; /* NSID, id.server, hostname.bind */
+	char *version;  /* version.bind; NULL = hidden */
+	uint32_t workers;    /* UDP worker threads; 0 = one per CPU */
+	uint32_t tcp_max_clients;
+	uint32_t tcp_idle_timeout_ms;
+	struct steer_zone_conf zone;
+	struct steer_balancer *balancers;
+	size_t n_balancers;
+	struct steer_pool *pools;
+	size_t n_pools;
+	struct steer_monitor *monitors;
+	size_t n_monitors;
+	size_t n_origins; /* total over all pools: size of a health snapshot */
+	char *state_path;  /* resolved */
+	uint32_t retention_days;
+	char **files; /* display name of every file read: the string pool of steer_src_pos.file */
+	size_t n_files;
+};
+
+/**
+ * Load and validate @p path plus the pool and monitor files it points at.
+ * @param path  Main file (steerd.json).
+ * @param out   Receives the new config (caller frees with steer_config_free()).
+ * @param errs  Receives every error found (file, line, column, JSON path, message).
+ * @return 0, STEER_ECONFIG if any error was found (nothing is returned in @p out), or
+ *         STEER_ENOMEM.
+ * Context: control thread / start-up; reads files, allocates.
+ */
+STEER_MUSTCHECK int steer_config_load(const char *path, struct steer_config **out,
+				      struct steer_errs *errs);
+
+/** Free @p cfg and everything it owns (NULL-safe). */
+void steer_config_free(struct steer_config *cfg);
+
+/**
+ * Find a pool by name. @return borrowed pointer or NULL.
+ */
+const struct steer_pool *steer_config_get_pool(const struct steer_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * Internals shared by the config loader's files: the load context, typed readers that
+ * report every problem with file:line:col and JSON path, and the per-file validators.
+ */
+#ifndef STEER_CONFIG_CONFIG_INT_H
+#define STEER_CONFIG_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "config/jsonpos_int.h"
+#include "core/name.h"
+
+/* Longest JSON path we build; longer ones are cut (steer_err keeps 128 bytes anyway). */
+#define CFG_PATH_MAX 256
+
+/** One JSON file being validated: its text, tree and position index. */
+struct cfg_file {
+	const char *name; /* display name, owned by cfg->files */
+	char *text;
+	size_t len;
+	json_t *root; /* NULL if the file could not be read or parsed */
+	struct steer_jpos pos;
+};
+
+/** State of one steer_config_load() call. */
+struct cfg_ctx {
+	struct steer_config *cfg;
+	struct steer_errs *errs;
+	const struct cfg_file *file; /* the file errors are reported against */
+	char *pools_dir;             /* resolved against cfg->dir */
+	char *monitors_dir;
+	bool monitors_dir_set;             /* given explicitly: a missing folder is an error */
+	uint8_t zone_wire[STEER_NAME_MAX]; /* zone name, for balancer names */
+	size_t zone_wire_len;              /* 0: the zone name is missing or invalid */
+	bool nomem;
+};
+
+/** Closest-match search for "did you mean" hints. */
+struct cfg_suggest {
+	const char *word;
+	const char *best;
+	size_t dist;
+};
+
+/* Errors at the value (or, for _key, the key) at @p path of the current file. */
+void steer_cfg_err(struct cfg_ctx *c, const char *path, const char *fmt, ...) STEER_PRINTF(3, 4);
+void steer_cfg_err_key(struct cfg_ctx *c, const char *path, const char *fmt, ...)
+	STEER_PRINTF(3, 4);
+
+/** Position of the value at @p path in the current file (line 0 if unknown). */
+struct steer_src_pos steer_cfg_pos(const struct cfg_ctx *c, const char *path);
+
+/** `parent.key` (or `key` at the top level) into @p buf. @return @p buf. */
+const char *steer_cfg_path(char *buf, size_t size, const char *parent, const char *key);
+/** `parent[i]` into @p buf. @return @p buf. */
+const char *steer_cfg_path_idx(char *buf, size_t size, const char *parent, size_t i);
+
+/** strdup() that records allocation failure in @p c. */
+char *steer_cfg_strdup(struct cfg_ctx *c, const char *s);
+/** calloc() that records allocation failure in @p c (n may be 0: returns NULL, no error). */
+void *steer_cfg_calloc(struct cfg_ctx *c, size_t n, size_t size);
+
+/** Resolve @p rel against the folder @p dir ("." keeps relative paths as written). */
+char *steer_cfg_resolve(struct cfg_ctx *c, const char *dir, const char *rel);
+
+/** strerror_r() text of @p errnum in @p buf. @return @p buf. */
+const char *steer_cfg_strerror(int errnum, char *buf, size_t size);
+
+/** Offer @p cand as a replacement for s->word; keeps the closest one. */
+void steer_cfg_suggest(struct cfg_suggest *s, const char *cand);
+/** ` (did you mean "x"?)` or "" into @p buf. @return @p buf. */
+const char *steer_cfg_hint(const struct cfg_suggest *s, char *buf, size_t size);
+
+/**
+ * Check that @p v (at @p path) is an object whose keys are all in NULL-terminated @p keys;
+ * unknown keys are reported at the key, with the closest known key as a hint.
+ * @return false (error reported) if @p v is not an object.
+ */
+bool steer_cfg_object(struct cfg_ctx *c, json_t *v, const char *path, const char *const *keys);
+
+/*
+ * Typed member readers. @p obj is an object at @p path. Each returns 1 if the member is
+ * present and valid (*out set), 0 if it is absent (*out untouched; reported when
+ * @p required), -1 if it is present but invalid (reported).
+ */
+int steer_cfg_get(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		  bool required, json_t **out);
+int steer_cfg_str(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		  bool required, const char **out);
+int steer_cfg_dup(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		  bool required, char **out);
+int steer_cfg_uint(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		   bool required, uint32_t lo, uint32_t hi, uint32_t *out);
+int steer_cfg_bool(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		   bool *out);
+int steer_cfg_number(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		     double *out);
+/** @p names is NULL-terminated; *out receives the index of the matching name. */
+int steer_cfg_enum(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		   const char *const *names, int *out);
+/** `header`: object of name -> string or array of strings, flattened into pairs. */
+int steer_cfg_headers(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+		      struct steer_header **out, size_t *n_out);
+
+/** Main file, all but `balancers` (they need the pools). */
+void steer_cfg_main(struct cfg_ctx *c, json_t *root);
+/** `balancers` of the main file; pools must be loaded. */
+void steer_cfg_balancers(struct cfg_ctx *c, json_t *root);
+/** One monitor file into @p m; earlier monitors are checked for duplicate names. */
+void steer_cfg_monitor(struct cfg_ctx *c, json_t *root, struct steer_monitor *m);
+/** One pool file into @p p; monitors must be loaded, earlier pools are checked for names. */
+void steer_cfg_pool(struct cfg_ctx *c, json_t *root, struct steer_pool *p);
+/** Parse an `expected_codes` list. @return 0 or STEER_EINVAL / STEER_ENOMEM. */
+int steer_cfg_parse_codes(const char *text, struct steer_code_range **out, size_t *n_out);
+
+void steer_cfg_free_headers(struct steer_header *h, size_t n);
+void steer_cfg_free_monitor(struct steer_monitor *m);
+void steer_cfg_free_pool(struct steer_pool *p);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * Query parsing and response writing on raw wire data. This is on the answer path: it
+ * never allocates and reads each byte of the query at most a few times.
+ */
+#include "dns/wire.h"
+
+#include <string.h>
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static void set16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* RFC 1035 §4.1.2: the question name. Compression pointers are not expected in a query's
+ * question (it is the first name in the message), so a pointer there is FORMERR. */
+static int parse_qname(struct steer_dns_query *q, size_t *off)
+{
+	size_t o = *off;
+	size_t n = 0;
+
+	for (;;) {
+		uint8_t l;
+
+		if (o >= q->len)
+			return -1;
+		l = q->pkt[o];
+		if ((l & 0xc0) != 0)
+			return -1;
+		if (n + 1u + l > STEER_DNS_MAX_NAME || o + 1u + l > q->len)
+			return -1;
+		q->qname[n++] = l;
+		o++;
+		if (l == 0)
+			break;
+		for (uint8_t i = 0; i < l; i++) {
+			uint8_t c = q->pkt[o++];
+
+			q->qname[n++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+		}
+	}
+	q->qname_len = (uint8_t)n;
+	*off = o;
+	return 0;
+}
+
+/* Skip a possibly compressed name in the additional section. */
+static int skip_name(const uint8_t *p, size_t len, size_t *off, bool *is_root)
+{
+	size_t o = *off;
+
+	*is_root = o < len && p[o] == 0;
+	for (;;) {
+		uint8_t l;
+
+		if (o >= len)
+			return -1;
+		l = p[o];
+		if ((l & 0xc0) == 0xc0) {
+			if (o + 2 > len)
+				return -1;
+			*off = o + 2;
+			return 0;
+		}
+		if ((l & 0xc0) != 0)
+			return -1;
+		o += 1u + l;
+		if (l == 0)
+			break;
+	}
+	*off = o;
+	return 0;
+}
+
+/* RFC 6891 §6.1: one OPT at most, owner root; options must fit the RDATA exactly. */
+static int parse_opt(struct steer_dns_query *q, size_t rd, uint16_t rdlen, uint16_t cls,
+		     uint32_t ttl)
+{
+	size_t end = rd + rdlen;
+
+	if (q->edns)
+		return -1;
+	q->edns = true;
+	q->edns_udp_size = cls < STEER_DNS_UDP_MIN ? STEER_DNS_UDP_MIN : cls;
+	q->edns_version = (uint8_t)(ttl >> 16);
+	q->edns_do = (ttl & 0x8000) != 0;
+	while (rd < end) {
+		uint16_t code, olen;
+
+		if (rd + 4 > end)
+			return -1;
+		code = get16(q->pkt + rd);
+		olen = get16(q->pkt + rd + 2);
+		rd += 4;
+		if (rd + olen > end)
+			return -1;
+		if (code == STEER_DNS_OPT_NSID)
+			q->nsid = true;
+		rd += olen;
+	}
+	return 0;
+}
+
+static int parse_additional(struct steer_dns_query *q, size_t off, uint16_t arcount)
+{
+	for (uint16_t i = 0; i < arcount; i++) {
+		bool root;
+		uint16_t type, cls, rdlen;
+		uint32_t ttl;
+
+		if (skip_name(q->pkt, q->len, &off, &root) < 0 || off + 10 > q->len)
+			return -1;
+		type = get16(q->pkt + off);
+		cls = get16(q->pkt + off + 2);
+		ttl = ((uint32_t)get16(q->pkt + off + 4) << 16) | get16(q->pkt + off + 6);
+		rdlen = get16(q->pkt + off + 8);
+		off += 10;
+		if (off + rdlen > q->len)
+			return -1;
+		if (type == STEER_RR_OPT && (!root || parse_opt(q, off, rdlen, cls, ttl) < 0))
+			return -1;
+		off += rdlen;
+	}
+	return 0;
+}
+
+enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
+					   struct steer_dns_query *q)
+{
+	size_t off = STEER_DNS_HDR_LEN;
+	uint16_t qdcount, ancount, nscount, arcount;
+
+	memset(q, 0, offsetof(struct steer_dns_query, qname));
+	q->pkt = pkt;
+	q->len = len;
+	if (len < STEER_DNS_HDR_LEN || (pkt[2] & 0x80) != 0)
+		return STEER_DNS_DROP;
+	q->id = get16(pkt);
+	q->opcode = (pkt[2] >> 3) & 0x0f;
+	q->rd = (pkt[2] & 0x01) != 0;
+	q->cd = (pkt[3] & 0x10) != 0;
+	qdcount = get16(pkt + 4);
+	ancount = get16(pkt + 6);
+	nscount = get16(pkt + 8);
+	arcount = get16(pkt + 10);
+	if (qdcount == 1 && parse_qname(q, &off) == 0 && off + 4 <= len) {
+		q->qtype = get16(pkt + off);
+		q->qclass = get16(pkt + off + 2);
+		off += 4;
+		q->question_end = off;
+		q->has_question = true;
+	}
+	if (q->opcode != 0)
+		return STEER_DNS_NOTIMP;
+	if (!q->has_question || ancount != 0 || nscount != 0)
+		return STEER_DNS_FORMERR;
+	if (parse_additional(q, off, arcount) < 0)
+		return STEER_DNS_FORMERR;
+	return STEER_DNS_OK;
+}
+
+void steer_dns_writer_init(struct steer_dns_writer *w, uint8_t *buf, size_t cap, size_t limit)
+{
+	w->buf = buf;
+	w->cap = cap;
+	w->limit = limit < cap ? limit : cap;
+	w->len = 0;
+	w->overflow = false;
+}
+
+int steer_dns_put(struct steer_dns_writer *w, const void *data, size_t n)
+{
+	if (n == 0)
+		return w->overflow ? -1 : 0;
+	if (w->overflow || w->len + n > w->limit) {
+		w->overflow = true;
+		return -1;
+	}
+	memcpy(w->buf + w->len, data, n);
+	w->len += n;
+	return 0;
+}
+
+int steer_dns_put_u16(struct steer_dns_writer *w, uint16_t v)
+{
+	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+
+	return steer_dns_put(w, b, 2);
+}
+
+int steer_dns_put_u32(struct steer_dns_writer *w, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+
+	return steer_dns_put(w, b, 4);
+}
+
+void steer_dns_write_header(struct steer_dns_writer *w, const struct steer_dns_query *q, bool aa,
+			    int rcode)
+{
+	uint8_t *h = w->buf;
+	size_t qlen = q->has_question ? q->question_end - STEER_DNS_HDR_LEN : 0;
+
+	/* the header and question always fit: the limit is never below 512 */
+	memset(h, 0, STEER_DNS_HDR_LEN);
+	set16(h, q->id);
+	h[2] = (uint8_t)(0x80 | (q->opcode << 3) | (q->rd ? 0x01 : 0));
+	h[3] = (uint8_t)((q->cd ? 0x10 : 0) | (rcode & 0x0f));
+	if (aa)
+		h[2] |= 0x04;
+	if (q->has_question) {
+		set16(h + 4, 1);
+		memcpy(h + STEER_DNS_HDR_LEN, q->pkt + STEER_DNS_HDR_LEN, qlen);
+	}
+	w->len = STEER_DNS_HDR_LEN + qlen;
+	w->overflow = false;
+}
+
+void steer_dns_set_count(struct steer_dns_writer *w, int section, uint16_t count)
+{
+	set16(w->buf + 6 + 2 * section, count);
+}
+
+uint16_t steer_dns_get_count(const struct steer_dns_writer *w, int section)
+{
+	return get16(w->buf + 6 + 2 * section);
+}
+
+void steer_dns_set_rcode(struct steer_dns_writer *w, bool aa, int rcode)
+{
+	w->buf[2] = (uint8_t)((w->buf[2] & ~0x04) | (aa ? 0x04 : 0));
+	w->buf[3] = (uint8_t)((w->buf[3] & 0xf0) | (rcode & 0x0f));
+}
+
+void steer_dns_set_tc(struct steer_dns_writer *w)
+{
+	w->buf[2] |= 0x02;
+}
+
+size_t steer_dns_opt_size(const struct steer_dns_query *q, size_t nsid_len, bool ede)
+{
+	size_t n = 11;
+
+	if (!q->edns)
+		return 0;
+	if (q->nsid)
+		n += 4 + nsid_len;
+	if (ede)
+		n += 6;
+	return n;
+}
+
+void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_query *q, int rcode,
+			 const char *nsid, size_t nsid_len, int ede_code)
+{
+	size_t rdlen = steer_dns_opt_size(q, nsid_len, ede_code >= 0) - 11;
+	size_t saved = w->limit;
+	uint32_t ttl = ((uint32_t)(rcode >> 4) << 24) | (q->edns_do ? 0x8000u : 0);
+
+	w->limit = w->cap;
+	w->overflow = false;
+	steer_dns_put(w, "", 1); /* root owner */
+	steer_dns_put_u16(w, STEER_RR_OPT);
+	steer_dns_put_u16(w, STEER_DNS_UDP_MAX);
+	steer_dns_put_u32(w, ttl);
+	steer_dns_put_u16(w, (uint16_t)rdlen);
+	if (q->nsid) {
+		steer_dns_put_u16(w, STEER_DNS_OPT_NSID);
+		steer_dns_put_u16(w, (uint16_t)nsid_len);
+		steer_dns_put(w, nsid, nsid_len);
+	}
+	if (ede_code >= 0) {
+		steer_dns_put_u16(w, STEER_DNS_OPT_EDE);
+		steer_dns_put_u16(w, 2);
+		steer_dns_put_u16(w, (uint16_t)ede_code);
+	}
+	w->limit = saved;
+	steer_dns_set_count(w, 2, (uint16_t)(steer_dns_get_count(w, 2) + 1));
+}
+
+size_t steer_dns_write_error(uint8_t *buf, size_t cap, const struct steer_dns_query *q, int rcode,
+			     int ede_code)
+{
+	struct steer_dns_writer w;
+
+	steer_dns_writer_init(&w, buf, cap, cap);
+	steer_dns_write_header(&w, q, false, rcode);
+	if (q->edns)
+		steer_dns_write_opt(&w, q, rcode, NULL, 0, ede_code);
+	return w.len;
+}

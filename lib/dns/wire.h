@@ -1,0 +1,153 @@
+/*
+ * DNS wire layer: query parsing (header, question, EDNS OPT) without ldns, and a bounded
+ * response writer. No policy lives here: the zone module decides what to answer.
+ */
+#ifndef STEER_DNS_WIRE_H
+#define STEER_DNS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STEER_DNS_HDR_LEN      12
+#define STEER_DNS_UDP_MIN      512
+#define STEER_DNS_UDP_MAX      1232 /* RFC 9715 / DNS flag day 2020 */
+#define STEER_DNS_TCP_MAX      65535
+#define STEER_DNS_MAX_NAME     255
+#define STEER_DNS_OPT_NSID     3
+#define STEER_DNS_OPT_EDE      15
+#define STEER_DNS_EDE_NOT_AUTH 20
+
+enum {
+	STEER_RR_A = 1,
+	STEER_RR_NS = 2,
+	STEER_RR_CNAME = 5,
+	STEER_RR_SOA = 6,
+	STEER_RR_PTR = 12,
+	STEER_RR_MX = 15,
+	STEER_RR_TXT = 16,
+	STEER_RR_AAAA = 28,
+	STEER_RR_SRV = 33,
+	STEER_RR_OPT = 41,
+	STEER_RR_DS = 43,
+	STEER_RR_RRSIG = 46,
+	STEER_RR_TSIG = 250,
+	STEER_RR_IXFR = 251,
+	STEER_RR_AXFR = 252,
+	STEER_RR_MAILB = 253,
+	STEER_RR_MAILA = 254,
+	STEER_RR_ANY = 255,
+	STEER_RR_CAA = 257,
+};
+
+enum {
+	STEER_CLASS_IN = 1,
+	STEER_CLASS_CH = 3,
+};
+
+enum {
+	STEER_RCODE_NOERROR = 0,
+	STEER_RCODE_FORMERR = 1,
+	STEER_RCODE_SERVFAIL = 2,
+	STEER_RCODE_NXDOMAIN = 3,
+	STEER_RCODE_NOTIMP = 4,
+	STEER_RCODE_REFUSED = 5,
+	STEER_RCODE_BADVERS = 16,
+};
+
+/** Outcome of parsing a query. */
+enum steer_dns_parse {
+	STEER_DNS_OK,      /* a well-formed QUERY with one question */
+	STEER_DNS_DROP,    /* too short for a header, or QR=1: send nothing */
+	STEER_DNS_FORMERR, /* answer FORMERR */
+	STEER_DNS_NOTIMP,  /* opcode other than QUERY: answer NOTIMP */
+};
+
+/** A parsed query; points into the packet, which must outlive it. */
+struct steer_dns_query {
+	const uint8_t *pkt;
+	size_t len;
+	uint16_t id;
+	uint8_t opcode;
+	bool rd;
+	bool cd;
+	bool has_question;   /* question parsed: it is echoed in the response */
+	size_t question_end; /* offset just past the question */
+	uint8_t qname_len;   /* wire length including the root label */
+	uint16_t qtype;
+	uint16_t qclass;
+	bool edns;
+	bool edns_do;
+	uint8_t edns_version;
+	uint16_t edns_udp_size;
+	bool nsid;
+	uint8_t qname[STEER_DNS_MAX_NAME]; /* lower-cased copy; last: not cleared per query */
+};
+
+/**
+ * Parse the query in @p pkt (length @p len) into @p q.
+ * @return STEER_DNS_OK, _DROP, _FORMERR or _NOTIMP. For _FORMERR and _NOTIMP,
+ * q->id/opcode/rd are set and q->has_question tells whether the question can be echoed;
+ * q->edns tells whether an OPT was read before the error.
+ * Context: answer path; no allocation.
+ */
+enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
+					   struct steer_dns_query *q);
+
+/** A response being written into a caller-owned buffer. */
+struct steer_dns_writer {
+	uint8_t *buf;
+	size_t cap;   /* hard end of the buffer */
+	size_t limit; /* current size limit (UDP payload size minus room for OPT) */
+	size_t len;
+	bool overflow; /* a write did not fit within limit: the response must be truncated */
+};
+
+/** Initialise @p w over @p buf of @p cap bytes with @p limit (<= cap). */
+void steer_dns_writer_init(struct steer_dns_writer *w, uint8_t *buf, size_t cap, size_t limit);
+
+/** Append bytes; on overflow nothing is written and w->overflow is set. @return 0 or -1. */
+int steer_dns_put(struct steer_dns_writer *w, const void *data, size_t n);
+int steer_dns_put_u16(struct steer_dns_writer *w, uint16_t v);
+int steer_dns_put_u32(struct steer_dns_writer *w, uint32_t v);
+
+/**
+ * Write the response header and the question echoed byte for byte from @p q.
+ * Counts start at zero; flags: QR=1, opcode and RD copied, CD copied, RA=0.
+ */
+void steer_dns_write_header(struct steer_dns_writer *w, const struct steer_dns_query *q, bool aa,
+			    int rcode);
+
+/** Set a section count (0 = answer, 1 = authority, 2 = additional). */
+void steer_dns_set_count(struct steer_dns_writer *w, int section, uint16_t count);
+
+/** Read a section count. */
+uint16_t steer_dns_get_count(const struct steer_dns_writer *w, int section);
+
+/** Set the AA bit and the header RCODE (low 4 bits of @p rcode). */
+void steer_dns_set_rcode(struct steer_dns_writer *w, bool aa, int rcode);
+
+/** Set the TC bit. */
+void steer_dns_set_tc(struct steer_dns_writer *w);
+
+/** Room an OPT record with the options this query asks for needs. */
+size_t steer_dns_opt_size(const struct steer_dns_query *q, size_t nsid_len, bool ede);
+
+/**
+ * Append the OPT record (RFC 6891): payload size STEER_DNS_UDP_MAX, extended RCODE from
+ * @p rcode >> 4, version 0, DO copied; NSID (@p nsid, if the query asked for it) and an
+ * Extended DNS Error @p ede_code (if >= 0). Bumps ARCOUNT. Ignores w->limit (room was
+ * reserved with steer_dns_opt_size()).
+ */
+void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_query *q, int rcode,
+			 const char *nsid, size_t nsid_len, int ede_code);
+
+/**
+ * Write an error response (FORMERR, NOTIMP, REFUSED...) with no records: header, the
+ * question if it was parsed, and OPT if the query had one.
+ * @return response length.
+ */
+size_t steer_dns_write_error(uint8_t *buf, size_t cap, const struct steer_dns_query *q, int rcode,
+			     int ede_code);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * UDP service and server lifecycle. Each worker owns one SO_REUSEPORT socket per listen
+ * address and loops on recvmmsg/sendmmsg with buffers allocated once at start: the answer
+ * path makes no allocation and takes no lock.
+ */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "server/server_int.h"
+#define STEER_LOG_SRC "server"
+#include "core/log.h"
+#include "dns/wire.h"
+#include "health/health.h"
+#include "steer/steer.h"
+#include "zone/zone.h"
+
+#define BATCH   32
+#define IN_SIZE 4096
+#define POLL_MS 200 /* how often a blocked worker checks for shutdown */
+
+struct udp_bufs {
+	struct mmsghdr in[BATCH];
+	struct mmsghdr out[BATCH];
+	struct iovec in_iov[BATCH];
+	struct iovec out_iov[BATCH];
+	struct sockaddr_storage addr[BATCH];
+	uint8_t in_buf[BATCH][IN_SIZE];
+	uint8_t out_buf[BATCH][STEER_DNS_UDP_MAX];
+};
+
+uint64_t steer_server_seed(void)
+{
+	struct timespec ts;
+	uint64_t s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)pthread_self();
+	return s != 0 ? s : 0x9e3779b97f4a7c15ull;
+}
+
+void steer_server_client(struct steer_client *client, const struct sockaddr *sa)
+{
+	memset(client, 0, sizeof(*client));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+
+		client->family = AF_INET;
+		memcpy(client->addr, &s4->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		client->family = AF_INET6;
+		memcpy(client->addr, &s6->sin6_addr, 16);
+	}
+}
+
+static void udp_prepare(struct udp_bufs *b)
+{
+	for (int i = 0; i < BATCH; i++) {
+		b->in_iov[i].iov_base = b->in_buf[i];
+		b->in_iov[i].iov_len = IN_SIZE;
+		b->in[i].msg_hdr.msg_iov = &b->in_iov[i];
+		b->in[i].msg_hdr.msg_iovlen = 1;
+		b->in[i].msg_hdr.msg_name = &b->addr[i];
+	}
+}
+
+static void udp_send(int fd, struct mmsghdr *out, int n)
+{
+	int done = 0;
+
+	while (done < n) {
+		int r = sendmmsg(fd, out + done, (unsigned)(n - done), 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			done++; /* skip the message the kernel refused (e.g. unreachable) */
+			continue;
+		}
+		done += r;
+	}
+}
+
+static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
+{
+	struct steer_server *srv = wk->srv;
+	struct steer_client client;
+	struct steer_query_ctx ctx = {.client = &client, .rng = &wk->rng, .tcp = false};
+	int k = 0;
+
+	ctx.snap = atomic_load_explicit(&srv->snap, memory_order_acquire);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &b->in[i].msg_hdr;
+		size_t len;
+
+		steer_server_client(&client, (const struct sockaddr *)h->msg_name);
+		len = steer_zone_answer(srv->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
+					b->out_buf[k], sizeof(b->out_buf[k]));
+		if (len == 0)
+			continue;
+		b->out_iov[k].iov_base = b->out_buf[k];
+		b->out_iov[k].iov_len = len;
+		memset(&b->out[k].msg_hdr, 0, sizeof(b->out[k].msg_hdr));
+		b->out[k].msg_hdr.msg_name = h->msg_name;
+		b->out[k].msg_hdr.msg_namelen = h->msg_namelen;
+		b->out[k].msg_hdr.msg_iov = &b->out_iov[k];
+		b->out[k].msg_hdr.msg_iovlen = 1;
+		k++;
+	}
+	if (k > 0)
+		udp_send(wk->fd, b->out, k);
+}
+
+static void *udp_main(void *arg)
+{
+	struct udp_worker *wk = arg;
+	struct udp_bufs *b = calloc(1, sizeof(*b));
+
+	if (b == NULL) {
+		log_err("udp worker: out of memory");
+		return NULL;
+	}
+	wk->rng = steer_server_seed();
+	udp_prepare(b);
+	while (!atomic_load_explicit(&wk->srv->stopping, memory_order_relaxed)) {
+		int n;
+
+		for (int i = 0; i < BATCH; i++)
+			b->in[i].msg_hdr.msg_namelen = sizeof(b->addr[i]);
+		n = recvmmsg(wk->fd, b->in, BATCH, MSG_WAITFORONE, NULL);
+		if (n <= 0)
+			continue; /* timeout (SO_RCVTIMEO), EINTR, or a transient error */
+		udp_batch(wk, b, n);
+	}
+	free(b);
+	return NULL;
+}
+
+static int sys_fail(struct steer_err *err, int fd, const char *what, const char *addr)
+{
+	int rc = -errno;
+	char eb[128];
+
+	if (fd >= 0)
+		close(fd);
+	return steer_err_set(err, rc, "%s %s: %s", what, addr,
+			     steer_errno_str(-rc, eb, sizeof(eb)));
+}
+
+static int udp_open(const struct steer_listen *l, int *out, struct steer_err *err)
+{
+	int fd = socket(l->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	struct timeval tv = {.tv_sec = 0, .tv_usec = POLL_MS * 1000};
+
+	if (fd < 0)
+		return sys_fail(err, fd, "udp socket", l->text);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    (l->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0))
+		return sys_fail(err, fd, "udp setsockopt", l->text);
+	if (bind(fd, (const struct sockaddr *)&l->ss, l->len) < 0)
+		return sys_fail(err, fd, "udp bind", l->text);
+	*out = fd;
+	return 0;
+}
+
+static long cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}
+
+int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zone,
+		     struct steer_health_snapshot *snap, struct steer_server **out,
+		     struct steer_err *err)
+{
+	struct steer_server *srv = calloc(1, sizeof(*srv));
+	int rc = STEER_ENOMEM;
+
+	if (srv == NULL) {
+		steer_health_snapshot_free(snap);
+		return STEER_ENOMEM;
+	}
+	srv->cfg = cfg;
+	srv->zone = zone;
+	atomic_store(&srv->snap, snap);
+	srv->n_workers = cfg->workers != 0 ? cfg->workers : (size_t)cpu_count();
+	srv->udp = calloc(srv->n_workers * cfg->n_listen, sizeof(*srv->udp));
+	if (srv->udp == NULL)
+		goto out;
+	for (size_t w = 0; w < srv->n_workers; w++) {
+		for (size_t l = 0; l < cfg->n_listen; l++) {
+			struct udp_worker *wk = &srv->udp[srv->n_udp];
+
+			wk->srv = srv;
+			rc = udp_open(&cfg->listen[l], &wk->fd, err);
+			if (rc < 0)
+				goto out;
+			srv->n_udp++;
+		}
+	}
+	rc = steer_tcp_new(srv, &srv->tcp, err);
+	if (rc < 0)
+		goto out;
+	*out = srv;
+	srv = NULL;
+out:
+	steer_server_free(srv);
+	return rc;
+}
+
+int steer_server_start(struct steer_server *srv, struct steer_err *err)
+{
+	for (size_t i = 0; i < srv->n_udp; i++) {
+		int rc = pthread_create(&srv->udp[i].thread, NULL, udp_main, &srv->udp[i]);
+
+		if (rc != 0)
+			return steer_err_set(err, -rc, "cannot start udp worker %zu", i);
+		srv->udp[i].started = true;
+	}
+	return steer_tcp_start(srv->tcp, err);
+}
+
+void steer_server_stop(struct steer_server *srv)
+{
+	atomic_store(&srv->stopping, true);
+	for (size_t i = 0; i < srv->n_udp; i++) {
+		if (srv->udp[i].started)
+			pthread_join(srv->udp[i].thread, NULL);
+		srv->udp[i].started = false;
+	}
+	steer_tcp_stop(srv->tcp);
+}
+
+size_t steer_server_workers(const struct steer_server *srv)
+{
+	return srv->n_workers;
+}
+
+void steer_server_free(struct steer_server *srv)
+{
+	if (srv == NULL)
+		return;
+	steer_server_stop(srv);
+	steer_tcp_free(srv->tcp);
+	for (size_t i = 0; i < srv->n_udp; i++)
+		close(srv->udp[i].fd);
+	free(srv->udp);
+	steer_health_snapshot_free(atomic_load(&srv->snap));
+	free(srv);
+}

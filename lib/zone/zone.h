@@ -1,0 +1,56 @@
+/*
+ * The zone: every name of the delegated subdomain with its static records prepared as
+ * wire data at load time (ldns parses them; ldns is not used per query), plus the
+ * balancer bound to each load-balanced name. steer_zone_answer() answers one query.
+ */
+#ifndef STEER_ZONE_ZONE_H
+#define STEER_ZONE_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct steer_config;
+struct steer_health_snapshot;
+struct steer_client;
+struct steer_zone;
+
+/**
+ * Build the zone of @p cfg: apex SOA and NS, `records` lines, the optional zone file,
+ * and one binding per balancer.
+ * @param cfg   Validated config (borrowed; must outlive the zone: balancers point into it).
+ * @param out   Receives the zone (caller frees with steer_zone_free()).
+ * @param errs  Receives every error (record syntax, CNAME conflicts, out-of-zone owners)
+ *              with the file, line, column and JSON path of the offending record.
+ * @return 0, STEER_ECONFIG or STEER_ENOMEM.
+ * Context: start-up / reload; allocates.
+ */
+STEER_MUSTCHECK int steer_zone_new(const struct steer_config *cfg, struct steer_zone **out,
+				   struct steer_errs *errs);
+
+/** Free @p zone (NULL-safe). */
+void steer_zone_free(struct steer_zone *zone);
+
+/** Number of names (nodes, empty non-terminals included) in @p zone. */
+size_t steer_zone_node_count(const struct steer_zone *zone);
+
+/** Per-query context owned by one worker thread. */
+struct steer_query_ctx {
+	const struct steer_health_snapshot *snap; /* current health (borrowed) */
+	const struct steer_client *client;        /* for hash steering */
+	uint64_t *rng;                            /* the thread's PRNG state */
+	bool tcp;                                 /* no truncation; 64 KiB limit */
+};
+
+/**
+ * Answer the query in @p pkt into @p out.
+ * @param out_cap  At least STEER_DNS_TCP_MAX for TCP, STEER_DNS_UDP_MAX for UDP.
+ * @return response length, or 0 to send nothing (not a query, or QR=1).
+ * Context: answer path; no allocation, no locks, no logging.
+ */
+size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
+			 const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap);
+
+#endif

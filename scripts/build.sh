@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Configure and build one tree. Usage: scripts/build.sh [normal|asan]
+#   normal: build/       (gcc, -Werror)
+#   asan:   build-asan/  (clang, AddressSanitizer + UBSan, -Werror)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-normal}
+jobs=$(nproc 2>/dev/null || echo 2)
+case "$kind" in
+normal)
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEER_WERROR=ON >/dev/null
+	cmake --build build -j "$jobs"
+	;;
+asan)
+	CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTEER_WERROR=ON \
+		-DSTEER_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j "$jobs"
+	;;
+*)
+	echo "usage: $0 [normal|asan]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,741 @@
+/*
+ * Unit tests for lib/config: the repository's example config loads, defaults are applied,
+ * and every validation error reads exactly `file:line:col: path: message`. Each test
+ * writes a small config tree into a fresh temporary folder and loads it from there.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "core/err.h"
+
+#ifndef STEER_SRC_DIR
+#define STEER_SRC_DIR "."
+#endif
+
+static char tmpdir[PATH_MAX];
+static char oldcwd[PATH_MAX];
+
+/* The base tree: one balancer over two pools, one monitor. Line numbers matter below. */
+static const char main_fmt[] =
+	"{\n"
+	"  \"listen\": [\"127.0.0.1:5353\", \"[::1]:5353\"],\n"
+	"  \"zone\": {\"name\": \"lb.example.test\",\n"
+	"    \"soa\": {\"mname\": \"ns1.lb.example.test\", \"rname\": "
+	"\"hostmaster.example.test\",\n"
+	"      \"serial\": 1, \"refresh\": 3600, \"retry\": 600, \"expire\": "
+	"604800, \"minimum\": 60, \"ttl\": 3600},\n"
+	"    \"ns\": [\"ns1.lb.example.test\"]},\n"
+	"  \"balancers\": [\n"
+	"    %s\n"
+	"  ]%s\n"
+	"}\n";
+static const char base_balancer[] = "{\"name\": \"api\", \"default_pools\": [\"web\", \"backup\"]}";
+static const char web_pool[] =
+	"{\"name\": \"web\", \"monitor\": \"http\",\n"
+	" \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\"},\n"
+	"             {\"name\": \"b\", \"address\": \"192.0.2.2\", \"weight\": "
+	"0.5}]}\n";
+static const char backup_pool[] =
+	"{\"name\": \"backup\", \"origins\": [{\"name\": \"a\", \"address\": \"2001:db8::1\"}]}\n";
+static const char http_monitor[] = "{\"name\": \"http\", \"type\": \"http\"}\n";
+
+static void put(const char *rel, const char *text)
+{
+	FILE *f = fopen(rel, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* steerd.json with @p balancers in the balancers array and @p extra after it. */
+static void put_main(const char *balancers, const char *extra)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof(buf), main_fmt, balancers, extra);
+
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	put("steerd.json", buf);
+}
+
+static void rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		struct dirent *de;
+
+		d = opendir(path);
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			char sub[PATH_MAX];
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			rm_rf(sub);
+		}
+		if (d != NULL)
+			closedir(d);
+		rmdir(path);
+		return;
+	}
+	unlink(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (getcwd(oldcwd, sizeof(oldcwd)) == NULL)
+		return -1;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/steer-cfg-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL || chdir(tmpdir) != 0)
+		return -1;
+	if (mkdir("pools", 0755) != 0 || mkdir("monitors", 0755) != 0)
+		return -1;
+	put_main(base_balancer, "");
+	put("pools/web.json", web_pool);
+	put("pools/backup.json", backup_pool);
+	put("monitors/http.json", http_monitor);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (chdir(oldcwd) != 0)
+		return -1;
+	rm_rf(tmpdir);
+	return 0;
+}
+
+static struct steer_config *load_ok(const char *path)
+{
+	struct steer_errs errs = {0};
+	struct steer_config *cfg = NULL;
+	char buf[1024];
+	int rc = steer_config_load(path, &cfg, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		print_message("unexpected: %s\n", steer_err_format(&errs.v[i], buf, sizeof(buf)));
+	assert_int_equal(rc, 0);
+	assert_int_equal(errs.n, 0);
+	assert_non_null(cfg);
+	steer_errs_fini(&errs);
+	return cfg;
+}
+
+/* Load ./steerd.json and compare every error, in order, with @p want. */
+static void expect_errors(const char *const *want, size_t n)
+{
+	struct steer_errs errs = {0};
+	struct steer_config *cfg = NULL;
+	char buf[1024];
+	int rc = steer_config_load("steerd.json", &cfg, &errs);
+
+	if (errs.n != n)
+		for (size_t i = 0; i < errs.n; i++)
+			print_message("got: %s\n", steer_err_format(&errs.v[i], buf, sizeof(buf)));
+	assert_int_equal(rc, STEER_ECONFIG);
+	assert_null(cfg);
+	assert_int_equal(errs.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(steer_err_format(&errs.v[i], buf, sizeof(buf)), want[i]);
+	steer_errs_fini(&errs);
+}
+
+#define EXPECT_ERRORS(...)                                                                         \
+	do {                                                                                       \
+		const char *const want_[] = {__VA_ARGS__};                                         \
+		expect_errors(want_, sizeof(want_) / sizeof(want_[0]));                            \
+	} while (0)
+
+static const struct steer_pool *pool(const struct steer_config *cfg, const char *name)
+{
+	const struct steer_pool *p = steer_config_get_pool(cfg, name);
+
+	assert_non_null(p);
+	return p;
+}
+
+/* ---- the repository's example config ---------------------------------------------- */
+
+static void test_repo_example_loads(void **state)
+{
+	struct steer_config *cfg;
+	const struct steer_pool *p;
+
+	(void)state;
+	assert_int_equal(chdir(STEER_SRC_DIR), 0);
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->n_listen, 2);
+	assert_int_equal(cfg->listen[0].ss.ss_family, AF_INET);
+	assert_int_equal(cfg->listen[1].ss.ss_family, AF_INET6);
+	assert_string_equal(cfg->zone.name, "lb.example.test.");
+	assert_int_equal(cfg->zone.n_ns, 2);
+	assert_int_equal(cfg->zone.n_records, 6);
+	assert_string_equal(cfg->zone.records[2].text, "www 300 IN CNAME api");
+	assert_string_equal(cfg->zone.records[2].jpath, "zone.records[2]");
+	assert_string_equal(cfg->zone.records[2].pos.file, "steerd.json");
+	assert_int_equal(cfg->zone.records[2].pos.line, 10);
+	assert_int_equal(cfg->zone.records[2].pos.column, 17);
+	assert_int_equal(cfg->n_balancers, 3);
+	assert_string_equal(cfg->balancers[0].fqdn, "api.lb.example.test.");
+	assert_int_equal(cfg->balancers[0].n_pools, 2);
+	assert_string_equal(cfg->balancers[0].fallback->name, "parents");
+	assert_int_equal(cfg->balancers[1].policy, STEER_POLICY_RANDOM);
+	assert_int_equal(cfg->n_pools, 3);
+	assert_int_equal(cfg->n_monitors, 2);
+	assert_int_equal(cfg->n_origins, 6);
+	p = pool(cfg, "cloud-tunnel");
+	assert_false(p->origins[0].is_ip);
+	assert_int_equal(p->origins[0].host_wire_len, 24);
+	assert_string_equal(p->pos.file, "pools/cloud-tunnel.json");
+	p = pool(cfg, "homelab");
+	assert_string_equal(p->monitor->name, "api-health");
+	assert_int_equal(p->origins[2].addr.family, AF_INET6);
+	assert_int_equal(p->origins[0].index, 1);
+	assert_ptr_equal(p->origins[0].pool, p);
+	assert_true(p->origins[1].weight == 0.5);
+	steer_config_free(cfg);
+}
+
+static void test_repo_example_absolute_path(void **state)
+{
+	struct steer_config *cfg;
+	char want[PATH_MAX + 64];
+
+	(void)state;
+	cfg = load_ok(STEER_SRC_DIR "/steerd.json");
+	assert_string_equal(cfg->dir, STEER_SRC_DIR);
+	snprintf(want, sizeof(want), "%s/steerd.db", STEER_SRC_DIR);
+	assert_string_equal(cfg->state_path, want);
+	snprintf(want, sizeof(want), "%s/pools/homelab.json", STEER_SRC_DIR);
+	assert_string_equal(pool(cfg, "homelab")->pos.file, want);
+	steer_config_free(cfg);
+}
+
+/* ---- defaults ------------------------------------------------------------------------ */
+
+static void test_defaults(void **state)
+{
+	struct steer_config *cfg;
+	const struct steer_monitor *m;
+	const struct steer_pool *p;
+	char host[256] = "";
+
+	(void)state;
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->balancers[0].ttl_s, 30);
+	assert_int_equal(cfg->balancers[0].failover_ttl_s, 10);
+	assert_int_equal(cfg->balancers[0].policy, STEER_POLICY_FAILOVER);
+	assert_null(cfg->balancers[0].fallback);
+	p = pool(cfg, "web");
+	assert_true(p->enabled);
+	assert_int_equal(p->max_answers, 8);
+	assert_int_equal(p->minimum_origins, 1);
+	assert_int_equal(p->origin_steering, STEER_ORIGIN_RANDOM);
+	assert_true(p->weight == 1.0);
+	assert_true(p->origins[0].weight == 1.0);
+	assert_true(p->origins[0].enabled);
+	assert_null(pool(cfg, "backup")->monitor);
+	m = p->monitor;
+	assert_non_null(m);
+	assert_string_equal(m->method, "GET");
+	assert_string_equal(m->path, "/");
+	assert_int_equal(m->port, 80);
+	assert_string_equal(m->expected_codes, "2xx");
+	assert_int_equal(m->interval_ms, 10000);
+	assert_int_equal(m->timeout_ms, 5000);
+	assert_int_equal(m->retries, 1);
+	assert_int_equal(m->consecutive_up, 2);
+	assert_int_equal(m->consecutive_down, 2);
+	assert_false(m->follow_redirects);
+	assert_false(m->allow_insecure);
+	assert_int_equal(cfg->zone.ns_ttl, 3600);
+	assert_int_equal(cfg->workers, 0);
+	assert_int_equal(cfg->tcp_max_clients, 256);
+	assert_int_equal(cfg->tcp_idle_timeout_ms, 10000);
+	assert_int_equal(cfg->retention_days, 7);
+	assert_string_equal(cfg->state_path, "steerd.db");
+	assert_string_equal(cfg->version, "steer " STEER_VERSION);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	assert_string_equal(cfg->identity, host);
+	assert_string_equal(cfg->dir, ".");
+	steer_config_free(cfg);
+}
+
+static void test_explicit_values(void **state)
+{
+	struct steer_config *cfg;
+	const struct sockaddr_in6 *s6;
+
+	(void)state;
+	put_main("{\"name\": \"API.lb.example.test.\", \"ttl\": 5, \"steering_policy\": \"random\","
+		 " \"default_pools\": [\"web\"], \"fallback_pool\": \"backup\"}",
+		 ", \"identity\": \"ns1\", \"version\": false, \"workers\": 4,"
+		 " \"tcp\": {\"max_clients\": 10, \"idle_timeout\": 3},"
+		 " \"state\": {\"path\": \"/var/lib/steer.db\", \"retention_days\": 30}");
+	put("monitors/http.json",
+	    "{\"name\": \"http\", \"type\": \"https\", \"method\": \"HEAD\", \"interval\": 3,"
+	    " \"expected_codes\": \"200, 301-302\", \"header\": {\"Host\": \"a.test\","
+	    " \"X-A\": [\"1\", \"2\"]}, \"expected_body\": \"ok\", \"follow_redirects\": true}");
+	cfg = load_ok("steerd.json");
+	assert_string_equal(cfg->balancers[0].name, "API.lb.example.test.");
+	assert_string_equal(cfg->balancers[0].fqdn, "api.lb.example.test.");
+	assert_int_equal(cfg->balancers[0].ttl_s, 5);
+	assert_int_equal(cfg->balancers[0].failover_ttl_s, 5);
+	assert_int_equal(cfg->balancers[0].policy, STEER_POLICY_RANDOM);
+	assert_string_equal(cfg->balancers[0].fallback->name, "backup");
+	assert_string_equal(cfg->identity, "ns1");
+	assert_null(cfg->version);
+	assert_int_equal(cfg->workers, 4);
+	assert_int_equal(cfg->tcp_max_clients, 10);
+	assert_int_equal(cfg->tcp_idle_timeout_ms, 3000);
+	assert_string_equal(cfg->state_path, "/var/lib/steer.db");
+	assert_int_equal(cfg->retention_days, 30);
+	s6 = (const struct sockaddr_in6 *)&cfg->listen[1].ss;
+	assert_int_equal(ntohs(s6->sin6_port), 5353);
+	assert_int_equal(cfg->listen[1].len, sizeof(*s6));
+	assert_int_equal(cfg->monitors[0].type, STEER_MONITOR_HTTPS);
+	assert_int_equal(cfg->monitors[0].port, 443);
+	assert_string_equal(cfg->monitors[0].method, "HEAD");
+	assert_int_equal(cfg->monitors[0].interval_ms, 3000);
+	assert_int_equal(cfg->monitors[0].timeout_ms, 3000); /* min(5, interval) */
+	assert_int_equal(cfg->monitors[0].n_headers, 3);
+	assert_string_equal(cfg->monitors[0].headers[2].name, "X-A");
+	assert_string_equal(cfg->monitors[0].headers[2].value, "2");
+	assert_string_equal(cfg->monitors[0].expected_body, "ok");
+	assert_true(cfg->monitors[0].follow_redirects);
+	steer_config_free(cfg);
+}
+
+/* ---- expected_codes ------------------------------------------------------------------- */
+
+static void check_codes(const char *text, const struct steer_code_range *want, size_t n)
+{
+	struct steer_config *cfg;
+	char buf[256];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"name\": \"http\", \"type\": \"http\", \"expected_codes\": \"%s\"}", text);
+	put("monitors/http.json", buf);
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->monitors[0].n_codes, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(cfg->monitors[0].codes[i].lo, want[i].lo);
+		assert_int_equal(cfg->monitors[0].codes[i].hi, want[i].hi);
+	}
+	steer_config_free(cfg);
+}
+
+static void test_expected_codes(void **state)
+{
+	const struct steer_code_range one[] = {{200, 200}};
+	const struct steer_code_range cls[] = {{200, 299}};
+	const struct steer_code_range two[] = {{200, 200}, {301, 302}};
+	const struct steer_code_range three[] = {{204, 204}, {300, 399}, {100, 599}};
+
+	(void)state;
+	check_codes("200", one, 1);
+	check_codes("2xx", cls, 1);
+	check_codes("200,301-302", two, 2);
+	check_codes("204, 3XX ,100-599", three, 3);
+}
+
+static void test_expected_codes_invalid(void **state)
+{
+	static const char *const bad[] = {"abc", "", "200,", "600", "302-301", "6xx", "20", "099"};
+	char buf[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf),
+			 "{\"name\": \"http\", \"type\": \"http\",\n"
+			 "  \"expected_codes\": \"%s\"}",
+			 bad[i]);
+		put("monitors/http.json", buf);
+		EXPECT_ERRORS("monitors/http.json:2:21: expected_codes: must be a list of status "
+			      "codes like \"200\", \"2xx\" or \"200,301-302\" (100 to 599)");
+	}
+}
+
+/* ---- single errors, exact text and position ------------------------------------------ */
+
+static void test_weight_out_of_range(void **state)
+{
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\",\n"
+			      " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\"},\n"
+			      "             {\"name\": \"b\", \"address\": \"192.0.2.2\",\n"
+			      "              \"weight\": 1.5}]}\n");
+	EXPECT_ERRORS("pools/web.json:4:25: origins[1].weight: must be between 0 and 1");
+}
+
+static void test_unknown_key_suggestion(void **state)
+{
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\",\n"
+			      " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\", "
+			      "\"wieght\": 1}]}\n");
+	put("monitors/http.json", "{\"name\": \"http\", \"type\": \"http\", \"intreval\": 5,"
+				  " \"bogus_setting\": 1}\n");
+	EXPECT_ERRORS(
+		"monitors/http.json:1:34: intreval: unknown key (did you mean \"interval\"?)",
+		"monitors/http.json:1:49: bogus_setting: unknown key",
+		"pools/web.json:2:52: origins[0].wieght: unknown key (did you mean \"weight\"?)");
+}
+
+static void test_dangling_pool(void **state)
+{
+	(void)state;
+	put_main("{\"name\": \"api\", \"default_pools\": [\"web\", \"bakcup\"],"
+		 " \"fallback_pool\": \"nope\"}",
+		 "");
+	EXPECT_ERRORS("steerd.json:8:46: balancers[0].default_pools[1]: pool \"bakcup\" does not "
+		      "exist (did you mean \"backup\"?)",
+		      "steerd.json:8:74: balancers[0].fallback_pool: pool \"nope\" does not exist");
+}
+
+static void test_dangling_monitor(void **state)
+{
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\", \"monitor\": \"htp\",\n"
+			      " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\"}]}\n");
+	EXPECT_ERRORS("pools/web.json:1:28: monitor: monitor \"htp\" does not exist (did you mean "
+		      "\"http\"?)");
+}
+
+static void test_duplicate_pool_name(void **state)
+{
+	(void)state;
+	put("pools/web2.json", "{\"name\": \"web\",\n"
+			       " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.9\"}]}\n");
+	EXPECT_ERRORS("pools/web2.json:1:10: name: duplicate pool name \"web\" (also in "
+		      "pools/web.json)");
+}
+
+static void test_duplicate_origin_name(void **state)
+{
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\",\n"
+			      " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\"},\n"
+			      "             {\"name\": \"a\", \"address\": \"192.0.2.2\"}]}\n");
+	EXPECT_ERRORS("pools/web.json:3:23: origins[1].name: duplicate origin name \"a\" (also "
+		      "origins[0])");
+}
+
+static void test_balancer_outside_zone(void **state)
+{
+	(void)state;
+	put_main("{\"name\": \"api.example.test.\", \"default_pools\": [\"web\"]},\n"
+		 "    {\"name\": \"@\", \"default_pools\": [\"web\"]},\n"
+		 "    {\"name\": \"a..b\", \"default_pools\": [\"web\"]},\n"
+		 "    {\"name\": \"x\", \"default_pools\": [\"web\"]},\n"
+		 "    {\"name\": \"X.lb.example.test.\", \"default_pools\": [\"web\"]}",
+		 "");
+	EXPECT_ERRORS("steerd.json:8:14: balancers[0].name: must be inside zone lb.example.test.",
+		      "steerd.json:9:14: balancers[1].name: must be inside zone lb.example.test., "
+		      "not its apex",
+		      "steerd.json:10:14: balancers[2].name: must be a valid domain name",
+		      "steerd.json:12:14: balancers[4].name: duplicate balancer "
+		      "\"x.lb.example.test.\" (also balancers[3])");
+}
+
+static void test_json_syntax_error(void **state)
+{
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\",\n"
+			      " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\",}]}\n");
+	put("pools/backup.json", "{\"name\": \"backup\", \"name\": \"x\"}\n");
+	put("monitors/http.json", "{\"name\": \"http\", \"type\": tcp}\n");
+	EXPECT_ERRORS(
+		"steerd.json:8:39: balancers[0].default_pools[0]: pool \"web\" does not exist",
+		"steerd.json:8:46: balancers[0].default_pools[1]: pool \"backup\" does not exist",
+		"monitors/http.json:1:26: invalid JSON: invalid token near 'tcp'",
+		"pools/backup.json:1:20: invalid JSON: duplicate object key near '\"name\"'",
+		"pools/web.json:2:51: invalid JSON: string or '}' expected near '}'");
+}
+
+static void test_json_truncated(void **state)
+{
+	(void)state;
+	put("steerd.json", "{\n  \"listen\": [\"127.0.0.1:53\"],\n  \"zone\": {\n");
+	EXPECT_ERRORS("steerd.json:3:12: invalid JSON: string or '}' expected near end of file");
+}
+
+static void test_zero_valid_origins(void **state)
+{
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\",\n"
+			      " \"origins\": [{\"name\": \"a\", \"address\": \"10.0.0.256\"},\n"
+			      "             {\"name\": \"b\", \"address\": \"192.0.2.2\", "
+			      "\"enabled\": false}]}\n");
+	put("pools/backup.json", "{\"name\": \"backup\", \"origins\": []}\n");
+	EXPECT_ERRORS("pools/backup.json:1:31: origins: must be a non-empty array of origins",
+		      "pools/web.json:2:13: origins: no enabled origin with a valid address",
+		      "pools/web.json:2:39: origins[0].address: must be an IPv4 address, an IPv6 "
+		      "address or a host name");
+}
+
+static void test_missing_and_wrong_types(void **state)
+{
+	(void)state;
+	put("pools/web.json",
+	    "{\"name\": 7, \"enabled\": \"yes\", \"max_answers\": 2.5,\n"
+	    " \"origins\": [{\"address\": \"192.0.2.1\", \"weight\": \"1\"}, 3]}\n");
+	put("monitors/http.json", "{\"type\": \"ftp\", \"timeout\": 11, \"port\": 0}\n");
+	EXPECT_ERRORS(
+		"steerd.json:8:39: balancers[0].default_pools[0]: pool \"web\" does not exist",
+		"monitors/http.json:1:1: missing required key \"name\"",
+		"monitors/http.json:1:10: type: must be one of \"http\", \"https\", \"tcp\"",
+		"monitors/http.json:1:28: timeout: must be between 1 and 10",
+		"monitors/http.json:1:40: port: must be between 1 and 65535",
+		"pools/web.json:1:10: name: must be a string",
+		"pools/web.json:1:24: enabled: must be true or false",
+		"pools/web.json:1:46: max_answers: must be an integer",
+		"pools/web.json:2:14: origins[0]: missing required key \"name\"",
+		"pools/web.json:2:49: origins[0].weight: must be a number",
+		"pools/web.json:2:55: origins[1]: must be an object");
+}
+
+static void test_main_file_errors(void **state)
+{
+	(void)state;
+	put("steerd.json",
+	    "{\"listen\": [\"127.0.0.1\", \"[::1]:0\", \"::1:53\", 5],\n"
+	    " \"zone\": {\"name\": \"lb.example.test\", \"ns\": [],\n"
+	    "   \"soa\": {\"mname\": \"ns1.lb.example.test\", \"rname\": \"h.example.test\","
+	    " \"serial\": -1, \"refresh\": 1, \"retry\": 1, \"expire\": 1, \"ttl\": 1}},\n"
+	    " \"balancers\": [{\"name\": \"api\", \"default_pools\": \"web\", \"steering_policy\":"
+	    " \"geo\", \"ttl\": 604801}],\n"
+	    " \"workers\": 65, \"version\": true, \"tcp\": {\"max_clients\": 0}}\n");
+	EXPECT_ERRORS("steerd.json:1:13: listen[0]: must be \"IPv4:port\" or \"[IPv6]:port\"",
+		      "steerd.json:1:26: listen[1]: must be \"IPv4:port\" or \"[IPv6]:port\"",
+		      "steerd.json:1:37: listen[2]: must be \"IPv4:port\" or \"[IPv6]:port\"",
+		      "steerd.json:1:47: listen[3]: must be a string",
+		      "steerd.json:2:44: zone.ns: must be a non-empty array of name server names",
+		      "steerd.json:3:11: zone.soa: missing required key \"minimum\"",
+		      "steerd.json:3:81: zone.soa.serial: must be between 0 and 4294967295",
+		      "steerd.json:4:49: balancers[0].default_pools: must be a non-empty array of "
+		      "pool names",
+		      "steerd.json:4:75: balancers[0].steering_policy: must be one of "
+		      "\"failover\", \"random\"",
+		      "steerd.json:4:89: balancers[0].ttl: must be between 0 and 604800",
+		      "steerd.json:5:13: workers: must be between 0 and 64",
+		      "steerd.json:5:28: version: must be a string or false",
+		      "steerd.json:5:57: tcp.max_clients: must be between 1 and 65535");
+}
+
+static void test_missing_main_keys(void **state)
+{
+	(void)state;
+	put("steerd.json", "{\"zone\": {\"soa\": {}, \"ns\": [\"ns1\"], \"name\": \"x..\"},\n"
+			   " \"pool_dir\": \"p\"}\n");
+	EXPECT_ERRORS("steerd.json:1:1: missing required key \"listen\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"mname\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"rname\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"serial\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"refresh\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"retry\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"expire\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"minimum\"",
+		      "steerd.json:1:18: zone.soa: missing required key \"ttl\"",
+		      "steerd.json:1:45: zone.name: must be a valid domain name",
+		      "steerd.json:2:2: pool_dir: unknown key (did you mean \"pools_dir\"?)");
+}
+
+static void test_monitor_rules(void **state)
+{
+	(void)state;
+	put("monitors/http.json", "{\"name\": \"http\", \"type\": \"http\", \"expect\": \"OK\","
+				  " \"path\": \"health\", \"ca_file\": \"missing.pem\"}\n");
+	put("monitors/tcp.json", "{\"name\": \"tcp\", \"type\": \"tcp\", \"send\": \"PING\"}\n");
+	EXPECT_ERRORS(
+		"monitors/http.json:1:34: expect: only valid for type \"tcp\"",
+		"monitors/http.json:1:58: path: must start with \"/\"",
+		"monitors/http.json:1:79: ca_file: cannot read \"missing.pem\": No such file or "
+		"directory",
+		"monitors/tcp.json:1:1: missing required key \"port\" (required for type \"tcp\")");
+}
+
+static void test_pool_rules(void **state)
+{
+	(void)state;
+	put("pools/web.json",
+	    "{\"name\": \"web\", \"minimum_origins\": 3, \"origin_steering\": \"rnd\","
+	    " \"weight\": 0,\n"
+	    " \"origins\": [{\"name\": \"a\", \"address\": \"-bad-.example\"},\n"
+	    "  {\"name\": \"b\", \"address\": \"origin.example\", \"header\": {\"Host\": 1,"
+	    " \"Bad Name\": \"x\"}}]}\n");
+	EXPECT_ERRORS(
+		"pools/web.json:1:36: minimum_origins: must not exceed the number of origins (2)",
+		"pools/web.json:1:58: origin_steering: must be one of \"random\", \"hash\", "
+		"\"all\"",
+		"pools/web.json:1:75: weight: must be greater than 0 and at most 1000",
+		"pools/web.json:2:39: origins[0].address: must be an IPv4 address, an IPv6 address "
+		"or a host name",
+		"pools/web.json:3:65: origins[1].header.Host: must be a string or an array of "
+		"strings",
+		"pools/web.json:3:68: origins[1].header.Bad Name: invalid header name");
+}
+
+static void test_hostname_origin(void **state)
+{
+	static const uint8_t want[] = {6,   'o', 'r', 'i', 'g', 'i', 'n', 7,
+				       'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+	struct steer_config *cfg;
+	const struct steer_origin *o;
+
+	(void)state;
+	put("pools/backup.json", "{\"name\": \"backup\", \"origins\": [{\"name\": \"a\", "
+				 "\"address\": \"Origin.Example\"}]}\n");
+	cfg = load_ok("steerd.json");
+	o = &pool(cfg, "backup")->origins[0];
+	assert_false(o->is_ip);
+	assert_string_equal(o->address, "Origin.Example");
+	assert_int_equal(o->host_wire_len, sizeof(want));
+	assert_memory_equal(o->host_wire, want, sizeof(want));
+	steer_config_free(cfg);
+}
+
+static void test_missing_pools_dir(void **state)
+{
+	(void)state;
+	put_main(base_balancer, ",\n  \"pools_dir\": \"nowhere\"");
+	EXPECT_ERRORS(
+		"steerd.json:8:39: balancers[0].default_pools[0]: pool \"web\" does not exist",
+		"steerd.json:8:46: balancers[0].default_pools[1]: pool \"backup\" does not exist",
+		"steerd.json:10:16: pools_dir: cannot open directory \"nowhere\": No such file or "
+		"directory");
+}
+
+static void test_missing_main_file(void **state)
+{
+	(void)state;
+	assert_int_equal(unlink("steerd.json"), 0);
+	EXPECT_ERRORS("steerd.json: cannot read: No such file or directory");
+}
+
+static void test_absolute_path_in_errors(void **state)
+{
+	struct steer_errs errs = {0};
+	struct steer_config *cfg = NULL;
+	char path[PATH_MAX + 32], want[PATH_MAX + 128], buf[PATH_MAX + 256];
+
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\", \"origins\": [{\"name\": \"a\", \"address\": "
+			      "\"192.0.2.1\", \"weight\": -1}]}\n");
+	snprintf(path, sizeof(path), "%s/steerd.json", tmpdir);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(steer_config_load(path, &cfg, &errs), STEER_ECONFIG);
+	assert_null(cfg);
+	assert_int_equal(errs.n, 1);
+	snprintf(want, sizeof(want),
+		 "%s/pools/web.json:1:77: origins[0].weight: must be between 0 and 1", tmpdir);
+	assert_string_equal(steer_err_format(&errs.v[0], buf, sizeof(buf)), want);
+	steer_errs_fini(&errs);
+}
+
+/* Errors of several kinds in several files, all in one load: fixture test/data/config/multi. */
+static void test_multiple_errors_fixture(void **state)
+{
+	(void)state;
+	assert_int_equal(chdir(STEER_SRC_DIR "/test/data/config/multi"), 0);
+	EXPECT_ERRORS(
+		"steerd.json:12:35: balancers[0].default_pools[1]: pool \"parnets\" does not "
+		"exist (did you mean \"parents\"?)",
+		"steerd.json:13:14: balancers[1].name: must be inside zone lb.example.test.",
+		"steerd.json:13:54: balancers[1].steering_policy: must be one of \"failover\", "
+		"\"random\"",
+		"monitors/api.json:3:2: intervall: unknown key (did you mean \"interval\"?)",
+		"pools/homelab.json:4:14: origins[0].weight: must be between 0 and 1",
+		"pools/homelab.json:5:12: origins[1].name: duplicate origin name \"lab-a\" (also "
+		"origins[0])",
+		"pools/parents.json:1:32: monitor: monitor \"api-helth\" does not exist (did you "
+		"mean \"api-health\"?)",
+		"pools/spare.json:1:10: name: duplicate pool name \"homelab\" (also in "
+		"pools/homelab.json)");
+}
+
+static void test_fixture_valid(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	assert_int_equal(chdir(STEER_SRC_DIR "/test/data/config/valid"), 0);
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->n_pools, 1);
+	assert_int_equal(cfg->n_monitors, 0);
+	assert_string_equal(cfg->balancers[0].fqdn, "www.example.test.");
+	steer_config_free(cfg);
+}
+
+static void test_errors_accumulate(void **state)
+{
+	struct steer_errs errs = {0};
+	struct steer_config *cfg = NULL;
+
+	(void)state;
+	put("pools/web.json", "{\"name\": \"web\", \"origins\": [{\"name\": \"a\", \"address\": "
+			      "\"192.0.2.1\", \"weight\": 2}]}\n");
+	assert_int_equal(steer_config_load("steerd.json", &cfg, &errs), STEER_ECONFIG);
+	assert_int_equal(steer_config_load("steerd.json", &cfg, &errs), STEER_ECONFIG);
+	assert_int_equal(errs.n, 2);
+	assert_null(cfg);
+	assert_int_equal(steer_config_load("steerd.json", &cfg, NULL), STEER_ECONFIG);
+	steer_errs_fini(&errs);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_repo_example_loads),
+		T(test_repo_example_absolute_path),
+		T(test_defaults),
+		T(test_explicit_values),
+		T(test_expected_codes),
+		T(test_expected_codes_invalid),
+		T(test_weight_out_of_range),
+		T(test_unknown_key_suggestion),
+		T(test_dangling_pool),
+		T(test_dangling_monitor),
+		T(test_duplicate_pool_name),
+		T(test_duplicate_origin_name),
+		T(test_balancer_outside_zone),
+		T(test_json_syntax_error),
+		T(test_json_truncated),
+		T(test_zero_valid_origins),
+		T(test_missing_and_wrong_types),
+		T(test_main_file_errors),
+		T(test_missing_main_keys),
+		T(test_monitor_rules),
+		T(test_pool_rules),
+		T(test_hostname_origin),
+		T(test_missing_pools_dir),
+		T(test_missing_main_file),
+		T(test_absolute_path_in_errors),
+		T(test_multiple_errors_fixture),
+		T(test_fixture_valid),
+		T(test_errors_accumulate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
