@@ -3,6 +3,7 @@
  * are checked last because they name pools from pools_dir.
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,47 +52,51 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
+/* Copy the @p n bytes at @p s into @p host (NUL-terminated). */
+static int host_part(char *host, size_t size, const char *s, ptrdiff_t n)
+{
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	memcpy(host, s, (size_t)n);
+	host[n] = '\0';
+	return 0;
+}
+
 /* "192.0.2.1:53" or "[2001:db8::1]:53" into @p l->ss. */
 static int parse_listen_addr(const char *text, struct steer_listen *l)
 {
-	char host[INET6_ADDRSTRLEN + 1];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&l->ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&l->ss;
 	const char *colon, *end = text[0] == '[' ? strchr(text, ']') : NULL;
+	char host[INET6_ADDRSTRLEN + 1];
 	uint16_t port;
 
 	colon = end != NULL ? end + 1 : strrchr(text, ':');
 	if (colon == NULL || *colon != ':' || parse_port(colon + 1, &port) < 0)
 		return -1;
 	if (end != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&l->ss;
-
-		if ((size_t)(end - text - 1) >= sizeof(host))
+		if (host_part(host, sizeof(host), text + 1, end - text - 1) < 0 ||
+		    inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
 			return -1;
-		memcpy(host, text + 1, (size_t)(end - text - 1));
-		host[end - text - 1] = '\0';
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
 		l->len = sizeof(*s6);
-		return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -1;
+		return 0;
 	}
-	if ((size_t)(colon - text) >= sizeof(host))
+	if (host_part(host, sizeof(host), text, colon - text) < 0 ||
+	    inet_pton(AF_INET, host, &s4->sin_addr) != 1)
 		return -1;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	{
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&l->ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		l->len = sizeof(*s4);
-		return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
-	}
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	l->len = sizeof(*s4);
+	return 0;
 }
 
 static void parse_listen(struct cfg_ctx *c, const json_t *root)
 {
 	struct steer_config *cfg = c->cfg;
 	char sub[CFG_PATH_MAX];
-	json_t *arr, *v;
+	json_t *arr;
 	size_t i;
 
 	if (steer_cfg_get(c, root, "", "listen", true, &arr) <= 0)
@@ -103,8 +108,8 @@ static void parse_listen(struct cfg_ctx *c, const json_t *root)
 	cfg->listen = steer_cfg_calloc(c, json_array_size(arr), sizeof(*cfg->listen));
 	if (cfg->listen == NULL)
 		return;
-	json_array_foreach(arr, i, v)
-	{
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
 		struct steer_listen *l = &cfg->listen[cfg->n_listen];
 
 		steer_cfg_path_idx(sub, sizeof(sub), "listen", i);
@@ -180,7 +185,7 @@ static void parse_ns(struct cfg_ctx *c, const json_t *zone)
 	struct steer_zone_conf *z = &c->cfg->zone;
 	uint8_t wire[STEER_NAME_MAX];
 	char sub[CFG_PATH_MAX];
-	json_t *arr, *v;
+	json_t *arr;
 	size_t i;
 
 	z->ns_ttl = z->soa_ttl;
@@ -194,8 +199,9 @@ static void parse_ns(struct cfg_ctx *c, const json_t *zone)
 	z->ns = steer_cfg_calloc(c, json_array_size(arr), sizeof(*z->ns));
 	if (z->ns == NULL)
 		return;
-	json_array_foreach(arr, i, v)
-	{
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
+
 		steer_cfg_path_idx(sub, sizeof(sub), "zone.ns", i);
 		if (!json_is_string(v)) {
 			steer_cfg_err(c, sub, "must be a string");
@@ -210,7 +216,7 @@ static void parse_records(struct cfg_ctx *c, const json_t *zone)
 {
 	struct steer_zone_conf *z = &c->cfg->zone;
 	char sub[CFG_PATH_MAX];
-	json_t *arr, *v;
+	json_t *arr;
 	size_t i;
 
 	if (steer_cfg_get(c, zone, "zone", "records", false, &arr) <= 0)
@@ -222,8 +228,8 @@ static void parse_records(struct cfg_ctx *c, const json_t *zone)
 	z->records = steer_cfg_calloc(c, json_array_size(arr), sizeof(*z->records));
 	if (z->records == NULL)
 		return;
-	json_array_foreach(arr, i, v)
-	{
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
 		struct steer_record_src *r = &z->records[z->n_records];
 
 		steer_cfg_path_idx(sub, sizeof(sub), "zone.records", i);
@@ -375,18 +381,19 @@ static void default_pools(struct cfg_ctx *c, const json_t *arr, const char *path
 {
 	const struct steer_pool *p;
 	char el[CFG_PATH_MAX];
-	json_t *v;
 	size_t i;
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0) {
 		steer_cfg_err(c, path, "must be a non-empty array of pool names");
 		return;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers is meant */
 	b->pools = steer_cfg_calloc(c, json_array_size(arr), sizeof(*b->pools));
 	if (b->pools == NULL)
 		return;
-	json_array_foreach(arr, i, v)
-	{
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
+
 		steer_cfg_path_idx(el, sizeof(el), path, i);
 		if (!json_is_string(v)) {
 			steer_cfg_err(c, el, "must be a string");
@@ -478,7 +485,7 @@ void steer_cfg_balancers(struct cfg_ctx *c, json_t *root)
 {
 	struct steer_config *cfg = c->cfg;
 	char sub[CFG_PATH_MAX];
-	json_t *arr, *v;
+	json_t *arr;
 	size_t i;
 
 	if (!json_is_object(root) || steer_cfg_get(c, root, "", "balancers", false, &arr) <= 0)
@@ -490,8 +497,9 @@ void steer_cfg_balancers(struct cfg_ctx *c, json_t *root)
 	cfg->balancers = steer_cfg_calloc(c, json_array_size(arr), sizeof(*cfg->balancers));
 	if (cfg->balancers == NULL)
 		return;
-	json_array_foreach(arr, i, v)
-	{
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
+
 		cfg->n_balancers++; /* counted before it is filled, so it is always freed */
 		parse_balancer(c, v, steer_cfg_path_idx(sub, sizeof(sub), "balancers", i), i);
 	}

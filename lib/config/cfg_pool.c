@@ -32,8 +32,10 @@ static bool hostname_ok(const char *s)
 	if (len == 0)
 		return false;
 	for (size_t i = 0; i <= len; i++) {
-		char ch = i < len ? s[i] : '.';
+		char ch = '.'; /* the end closes the last label */
 
+		if (i < len)
+			ch = s[i];
 		if (ch == '.') {
 			if (lab == 0 || lab > 63 || s[i - 1] == '-')
 				return false;
@@ -153,7 +155,7 @@ static void parse_origins(struct cfg_ctx *c, const json_t *root, struct steer_po
 {
 	char sub[CFG_PATH_MAX];
 	size_t i, usable = 0;
-	json_t *arr, *v;
+	json_t *arr;
 
 	if (steer_cfg_get(c, root, "", "origins", true, &arr) <= 0)
 		return;
@@ -165,8 +167,9 @@ static void parse_origins(struct cfg_ctx *c, const json_t *root, struct steer_po
 	if (p->origins == NULL)
 		return;
 	p->n_origins = json_array_size(arr);
-	json_array_foreach(arr, i, v)
-	{
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
+
 		steer_cfg_path_idx(sub, sizeof(sub), "origins", i);
 		usable += parse_origin(c, v, sub, p, &p->origins[i]);
 	}

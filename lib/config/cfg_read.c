@@ -37,37 +37,38 @@ static const struct steer_jpos_entry *find_entry(const struct cfg_ctx *c, const 
 	}
 }
 
-__attribute__((format(printf, 4, 0))) static void err_v(struct cfg_ctx *c, const char *path,
-							bool at_key, const char *fmt, va_list ap)
+static void add_err(struct cfg_ctx *c, const char *path, bool at_key, const char *msg)
 {
 	const struct steer_jpos_entry *e = find_entry(c, path);
-	char msg[sizeof(((struct steer_err *)NULL)->msg)];
 	int line = 0, col = 0;
 
 	if (e != NULL) {
 		line = at_key ? e->key_line : e->line;
 		col = at_key ? e->key_column : e->column;
 	}
-	vsnprintf(msg, sizeof(msg), fmt, ap);
 	steer_errs_add(c->errs, c->file != NULL ? c->file->name : NULL, line, col, path, "%s", msg);
 }
 
 void steer_cfg_err(struct cfg_ctx *c, const char *path, const char *fmt, ...)
 {
+	char msg[sizeof(((struct steer_err *)NULL)->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_v(c, path, false, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	add_err(c, path, false, msg);
 }
 
 void steer_cfg_err_key(struct cfg_ctx *c, const char *path, const char *fmt, ...)
 {
+	char msg[sizeof(((struct steer_err *)NULL)->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_v(c, path, true, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	add_err(c, path, true, msg);
 }
 
 struct steer_src_pos steer_cfg_pos(const struct cfg_ctx *c, const char *path)
@@ -83,24 +84,24 @@ struct steer_src_pos steer_cfg_pos(const struct cfg_ctx *c, const char *path)
 	return pos;
 }
 
+/* A path cut at the buffer size still locates its closest ancestor (see find_entry()). */
+static const char *path_done(char *buf, size_t size, int n)
+{
+	if (n < 0 && size > 0)
+		buf[0] = '\0';
+	return buf;
+}
+
 const char *steer_cfg_path(char *buf, size_t size, const char *parent, const char *key)
 {
-	int n;
-
 	if (parent[0] == '\0')
-		n = snprintf(buf, size, "%s", key);
-	else
-		n = snprintf(buf, size, "%s.%s", parent, key);
-	(void)n; /* a cut path still locates its ancestor */
-	return buf;
+		return path_done(buf, size, snprintf(buf, size, "%s", key));
+	return path_done(buf, size, snprintf(buf, size, "%s.%s", parent, key));
 }
 
 const char *steer_cfg_path_idx(char *buf, size_t size, const char *parent, size_t i)
 {
-	int n = snprintf(buf, size, "%s[%zu]", parent, i);
-
-	(void)n;
-	return buf;
+	return path_done(buf, size, snprintf(buf, size, "%s[%zu]", parent, i));
 }
 
 char *steer_cfg_strdup(struct cfg_ctx *c, const char *s)
@@ -219,15 +220,12 @@ static bool key_known(const char *key, const char *const *keys)
 
 bool steer_cfg_object(struct cfg_ctx *c, json_t *v, const char *path, const char *const *keys)
 {
-	const char *key;
-	json_t *val;
-
 	if (!json_is_object(v)) {
 		steer_cfg_err(c, path, "must be an object");
 		return false;
 	}
-	json_object_foreach(v, key, val)
-	{
+	for (void *it = json_object_iter(v); it != NULL; it = json_object_iter_next(v, it)) {
+		const char *key = json_object_iter_key(it);
 		struct cfg_suggest s = {.word = key};
 		char sub[CFG_PATH_MAX], hint[96];
 
@@ -391,13 +389,13 @@ static bool header_name_ok(const char *s)
 static int count_headers(struct cfg_ctx *c, json_t *h, const char *path, size_t *count)
 {
 	char sub[CFG_PATH_MAX], el[CFG_PATH_MAX];
-	const char *name;
 	size_t n = 0, bad = 0;
-	json_t *v, *s;
 	size_t i;
 
-	json_object_foreach(h, name, v)
-	{
+	for (void *it = json_object_iter(h); it != NULL; it = json_object_iter_next(h, it)) {
+		const char *name = json_object_iter_key(it);
+		json_t *v = json_object_iter_value(it);
+
 		steer_cfg_path(sub, sizeof(sub), path, name);
 		if (!header_name_ok(name)) {
 			steer_cfg_err_key(c, sub, "invalid header name");
@@ -412,8 +410,9 @@ static int count_headers(struct cfg_ctx *c, json_t *h, const char *path, size_t 
 			bad++;
 			continue;
 		}
-		json_array_foreach(v, i, s)
-		{
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *s = json_array_get(v, i);
+
 			if (!json_is_string(s)) {
 				steer_cfg_err(c, steer_cfg_path_idx(el, sizeof(el), sub, i),
 					      "must be a string");
@@ -446,8 +445,7 @@ int steer_cfg_headers(struct cfg_ctx *c, const json_t *obj, const char *path, co
 	char sub[CFG_PATH_MAX], el[CFG_PATH_MAX], item[CFG_PATH_MAX];
 	struct steer_header *hs = NULL;
 	size_t n = 0, k = 0, i;
-	const char *name;
-	json_t *h, *v, *s;
+	json_t *h;
 	int rc = steer_cfg_get(c, obj, path, key, false, &h);
 
 	if (rc <= 0)
@@ -464,13 +462,16 @@ int steer_cfg_headers(struct cfg_ctx *c, const json_t *obj, const char *path, co
 	hs = steer_cfg_calloc(c, n, sizeof(*hs));
 	if (hs == NULL)
 		return -1;
-	json_object_foreach(h, name, v)
-	{
+	for (void *it = json_object_iter(h); it != NULL; it = json_object_iter_next(h, it)) {
+		const char *name = json_object_iter_key(it);
+		json_t *v = json_object_iter_value(it);
+
 		steer_cfg_path(el, sizeof(el), sub, name);
 		if (json_is_string(v) && add_header(c, el, name, v, &hs[k++]) < 0)
 			rc = -1;
-		json_array_foreach(v, i, s)
-		{
+		for (i = 0; i < json_array_size(v); i++) {
+			json_t *s = json_array_get(v, i);
+
 			steer_cfg_path_idx(item, sizeof(item), el, i);
 			if (add_header(c, item, name, s, &hs[k++]) < 0)
 				rc = -1;

@@ -177,7 +177,6 @@ static void free_names(char **names, size_t n)
 static void list_json(struct cfg_ctx *c, const char *dir, const char *key, bool required,
 		      char ***names, size_t *n)
 {
-	struct dirent *de;
 	char ebuf[128];
 	DIR *d = opendir(dir);
 
@@ -187,7 +186,12 @@ static void list_json(struct cfg_ctx *c, const char *dir, const char *key, bool 
 				      steer_cfg_strerror(errno, ebuf, sizeof(ebuf)));
 		return;
 	}
-	while ((de = readdir(d)) != NULL) { /* NOLINT(concurrency-mt-unsafe): one DIR per call */
+	for (;;) {
+		/* NOLINTNEXTLINE(concurrency-mt-unsafe): this DIR stream is not shared */
+		const struct dirent *de = readdir(d);
+
+		if (de == NULL)
+			break;
 		if (is_json_name(de->d_name) && add_name(names, n, de->d_name) < 0) {
 			c->nomem = true;
 			break;

@@ -227,7 +227,7 @@ static int scan_string(struct scan *sc, char **out, size_t *out_len)
 	}
 	while (sc->i < sc->len && sc->s[sc->i] != '"') {
 		if (sc->s[sc->i] == '\\') {
-			char tmp[4];
+			char tmp[4] = {0};
 			size_t k = 0;
 
 			sc->i++;

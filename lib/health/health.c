@@ -1,7 +1,9 @@
 /* Health snapshot allocation; the state machine arrives with the monitors (issue #3). */
 #include "health/health.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct steer_health_snapshot *steer_health_snapshot_new(size_t n_origins, uint64_t generation)
 {
@@ -29,4 +31,137 @@ const char *steer_health_state_name(enum steer_health_state s)
 	default:
 		return "unknown";
 	}
+}
+
+int steer_health_state_parse(const char *name)
+{
+	if (strcmp(name, "up") == 0)
+		return STEER_HEALTH_UP;
+	if (strcmp(name, "down") == 0)
+		return STEER_HEALTH_DOWN;
+	if (strcmp(name, "unknown") == 0)
+		return STEER_HEALTH_UNKNOWN;
+	return -1;
+}
+
+/* The origin state machine: consecutive successes / failures against thresholds. */
+struct origin_hs {
+	uint8_t state;
+	uint32_t ups;
+	uint32_t downs;
+	int64_t since_ms;
+};
+
+struct steer_health_engine {
+	size_t n;
+	uint64_t generation;
+	struct steer_health_rule *rules;
+	struct origin_hs *o;
+};
+
+struct steer_health_engine *steer_health_engine_new(size_t n, const struct steer_health_rule *rules)
+{
+	struct steer_health_engine *eng = calloc(1, sizeof(*eng));
+
+	if (eng == NULL)
+		return NULL;
+	eng->n = n;
+	eng->rules = calloc(n != 0 ? n : 1, sizeof(*eng->rules));
+	eng->o = calloc(n != 0 ? n : 1, sizeof(*eng->o));
+	if (eng->rules == NULL || eng->o == NULL) {
+		steer_health_engine_free(eng);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		eng->rules[i] = rules[i];
+		/* a threshold of 0 would never be reached by "counter >= 0" logic twice */
+		if (eng->rules[i].consecutive_up == 0)
+			eng->rules[i].consecutive_up = 1;
+		if (eng->rules[i].consecutive_down == 0)
+			eng->rules[i].consecutive_down = 1;
+	}
+	return eng;
+}
+
+void steer_health_engine_free(struct steer_health_engine *eng)
+{
+	if (eng == NULL)
+		return;
+	free(eng->rules);
+	free(eng->o);
+	free(eng);
+}
+
+void steer_health_engine_set(struct steer_health_engine *eng, uint32_t origin,
+			     enum steer_health_state state, int64_t since_ms)
+{
+	if (origin >= eng->n)
+		return;
+	eng->o[origin].state = (uint8_t)state;
+	eng->o[origin].ups = 0;
+	eng->o[origin].downs = 0;
+	eng->o[origin].since_ms = since_ms;
+}
+
+bool steer_health_engine_record(struct steer_health_engine *eng,
+				const struct steer_probe_result *res,
+				struct steer_health_transition *tr)
+{
+	struct origin_hs *o;
+	const struct steer_health_rule *rule;
+	enum steer_health_state to;
+
+	if (res->origin >= eng->n)
+		return false;
+	o = &eng->o[res->origin];
+	rule = &eng->rules[res->origin];
+	if (res->ok) {
+		o->downs = 0;
+		if (o->ups < UINT32_MAX)
+			o->ups++;
+		if (o->state == STEER_HEALTH_UP || o->ups < rule->consecutive_up)
+			return false;
+		to = STEER_HEALTH_UP;
+	} else {
+		o->ups = 0;
+		if (o->downs < UINT32_MAX)
+			o->downs++;
+		if (o->state == STEER_HEALTH_DOWN || o->downs < rule->consecutive_down)
+			return false;
+		to = STEER_HEALTH_DOWN;
+	}
+	tr->origin = res->origin;
+	tr->from = (enum steer_health_state)o->state;
+	tr->to = to;
+	tr->time_ms = res->time_ms;
+	if (res->ok)
+		snprintf(tr->reason, sizeof(tr->reason), "%u consecutive successes", o->ups);
+	else
+		snprintf(tr->reason, sizeof(tr->reason), "%s", res->reason);
+	o->state = (uint8_t)to;
+	o->since_ms = res->time_ms;
+	return true;
+}
+
+enum steer_health_state steer_health_engine_state(const struct steer_health_engine *eng,
+						  uint32_t origin)
+{
+	return origin < eng->n ? (enum steer_health_state)eng->o[origin].state
+			       : STEER_HEALTH_UNKNOWN;
+}
+
+int64_t steer_health_engine_since(const struct steer_health_engine *eng, uint32_t origin)
+{
+	return origin < eng->n ? eng->o[origin].since_ms : 0;
+}
+
+struct steer_health_snapshot *steer_health_engine_snapshot(struct steer_health_engine *eng)
+{
+	struct steer_health_snapshot *snap = steer_health_snapshot_new(eng->n, ++eng->generation);
+
+	if (snap == NULL)
+		return NULL;
+	for (size_t i = 0; i < eng->n; i++)
+		snap->state[i] = eng->o[i].state;
+	return snap;
 }

@@ -48,4 +48,87 @@ static inline bool steer_health_is_up(const struct steer_health_snapshot *snap, 
 /** Name of a state: "unknown", "up", "down". */
 const char *steer_health_state_name(enum steer_health_state s);
 
+/** Parse a state name; @return the state, or -1 if @p name is not one. */
+int steer_health_state_parse(const char *name);
+
+#define STEER_REASON_MAX 128
+
+/**
+ * The outcome of one probe of one origin, after its immediate re-tries (a probe counts
+ * as failed only when the first attempt and every re-try failed).
+ */
+struct steer_probe_result {
+	uint32_t origin;   /* global origin index (struct steer_origin.index) */
+	int64_t time_ms;   /* wall clock (ms since the Unix epoch) when the probe finished */
+	bool ok;
+	uint32_t rtt_ms;   /* round trip of the last attempt */
+	int http_status;   /* 0 when there was no HTTP response (tcp probe, connect error) */
+	uint32_t attempts; /* 1 + re-tries made */
+	char reason[STEER_REASON_MAX]; /* "" when ok; "connect refused", "status 503 not in 2xx" */
+};
+
+/**
+ * Callback with a probe result. Runs on the monitor thread; @p res is borrowed for the call.
+ */
+typedef void steer_probe_done_fn(void *arg, const struct steer_probe_result *res);
+
+/** Thresholds of one origin: consecutive results needed to change state. */
+struct steer_health_rule {
+	uint32_t consecutive_up;
+	uint32_t consecutive_down;
+};
+
+/** A state change of one origin. */
+struct steer_health_transition {
+	uint32_t origin;
+	enum steer_health_state from;
+	enum steer_health_state to;
+	int64_t time_ms;
+	char reason[STEER_REASON_MAX];
+};
+
+struct steer_health_engine;
+
+/**
+ * Create the state machine of @p n origins, all STEER_HEALTH_UNKNOWN.
+ * @param rules  One rule per origin (copied).
+ * @return new engine (free with steer_health_engine_free()) or NULL on allocation failure.
+ * Context: owned by one thread (the monitor thread); not thread-safe.
+ */
+struct steer_health_engine *steer_health_engine_new(size_t n, const struct steer_health_rule *rules);
+
+/** Free (NULL-safe). */
+void steer_health_engine_free(struct steer_health_engine *eng);
+
+/**
+ * Set an origin's state without counting results (restore at start, admin override).
+ * Counters restart from zero. Out-of-range @p origin is ignored.
+ */
+void steer_health_engine_set(struct steer_health_engine *eng, uint32_t origin,
+			     enum steer_health_state state, int64_t since_ms);
+
+/**
+ * Feed one probe result. Success: up after consecutive_up successes in a row (from down
+ * or unknown); failure: down after consecutive_down failures in a row (from up or unknown).
+ * @param tr  Receives the transition, if there was one.
+ * @return true if the origin changed state. Results for unknown origins are ignored.
+ * Context: pure state update, no clock (time comes with the result).
+ */
+bool steer_health_engine_record(struct steer_health_engine *eng,
+				const struct steer_probe_result *res,
+				struct steer_health_transition *tr);
+
+/** Current state of @p origin (STEER_HEALTH_UNKNOWN if out of range). */
+enum steer_health_state steer_health_engine_state(const struct steer_health_engine *eng,
+						  uint32_t origin);
+
+/** Since when (ms) @p origin has been in its state (0 = since start). */
+int64_t steer_health_engine_since(const struct steer_health_engine *eng, uint32_t origin);
+
+/**
+ * Build a new immutable snapshot of the current states, with the next generation number.
+ * @return new snapshot (caller owns it) or NULL on allocation failure.
+ */
+struct steer_health_snapshot *steer_health_engine_snapshot(struct steer_health_engine *eng);
+
 #endif

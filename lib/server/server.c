@@ -98,7 +98,8 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 	struct steer_query_ctx ctx = {.client = &client, .rng = &wk->rng, .tcp = false};
 	int k = 0;
 
-	ctx.snap = atomic_load_explicit(&srv->snap, memory_order_acquire);
+	steer_qsbr_enter(&srv->qsbr, wk->slot);
+	ctx.snap = atomic_load(&srv->snap);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 		size_t len;
@@ -117,6 +118,7 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 		b->out[k].msg_hdr.msg_iovlen = 1;
 		k++;
 	}
+	steer_qsbr_leave(&srv->qsbr, wk->slot);
 	if (k > 0)
 		udp_send(wk->fd, b->out, k);
 }
@@ -199,13 +201,15 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 	atomic_store(&srv->snap, snap);
 	srv->n_workers = cfg->workers != 0 ? cfg->workers : (size_t)cpu_count();
 	srv->udp = calloc(srv->n_workers * cfg->n_listen, sizeof(*srv->udp));
-	if (srv->udp == NULL)
+	if (srv->udp == NULL ||
+	    steer_qsbr_init(&srv->qsbr, srv->n_workers * cfg->n_listen + 1) < 0)
 		goto out;
 	for (size_t w = 0; w < srv->n_workers; w++) {
 		for (size_t l = 0; l < cfg->n_listen; l++) {
 			struct udp_worker *wk = &srv->udp[srv->n_udp];
 
 			wk->srv = srv;
+			wk->slot = srv->n_udp;
 			rc = udp_open(&cfg->listen[l], &wk->fd, err);
 			if (rc < 0)
 				goto out;
@@ -245,6 +249,45 @@ void steer_server_stop(struct steer_server *srv)
 	steer_tcp_stop(srv->tcp);
 }
 
+void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap)
+{
+	struct steer_health_snapshot *old = atomic_exchange(&srv->snap, snap);
+	struct retired *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		/* cannot track it safely: keeping it forever is better than freeing it early */
+		log_err("out of memory retiring a health snapshot; leaking it");
+	} else {
+		r->snap = old;
+		r->epoch = steer_qsbr_retire(&srv->qsbr);
+		r->next = srv->retired;
+		srv->retired = r;
+	}
+	steer_server_reclaim(srv);
+}
+
+void steer_server_reclaim(struct steer_server *srv)
+{
+	struct retired **pp = &srv->retired;
+
+	while (*pp != NULL) {
+		struct retired *r = *pp;
+
+		if (steer_qsbr_is_safe(&srv->qsbr, r->epoch)) {
+			*pp = r->next;
+			steer_health_snapshot_free(r->snap);
+			free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+}
+
+const struct steer_health_snapshot *steer_server_snapshot(struct steer_server *srv)
+{
+	return atomic_load(&srv->snap);
+}
+
 size_t steer_server_workers(const struct steer_server *srv)
 {
 	return srv->n_workers;
@@ -259,6 +302,14 @@ void steer_server_free(struct steer_server *srv)
 	for (size_t i = 0; i < srv->n_udp; i++)
 		close(srv->udp[i].fd);
 	free(srv->udp);
+	while (srv->retired != NULL) {
+		struct retired *r = srv->retired;
+
+		srv->retired = r->next;
+		steer_health_snapshot_free(r->snap);
+		free(r);
+	}
+	steer_qsbr_fini(&srv->qsbr);
 	steer_health_snapshot_free(atomic_load(&srv->snap));
 	free(srv);
 }

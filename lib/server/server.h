@@ -38,6 +38,20 @@ void steer_server_stop(struct steer_server *srv);
 /** Close the sockets and free @p srv (NULL-safe; stops it first). */
 void steer_server_free(struct steer_server *srv);
 
+/**
+ * Publish a new health snapshot: answers use it from the next packet on. The old one is
+ * freed once no worker can still be reading it.
+ * @param snap  New snapshot; the server takes ownership.
+ * Context: one writer thread (the monitor thread) at a time; never blocks.
+ */
+void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap);
+
+/** Free retired snapshots no worker can see any more. Context: the publishing thread. */
+void steer_server_reclaim(struct steer_server *srv);
+
+/** The current snapshot (borrowed; valid until the next publish on the calling thread). */
+const struct steer_health_snapshot *steer_server_snapshot(struct steer_server *srv);
+
 /** Number of UDP worker threads. */
 size_t steer_server_workers(const struct steer_server *srv);
 

@@ -7,12 +7,14 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "core/qsbr.h"
 #include "server/server.h"
 
 struct steer_tcp;
 
 struct udp_worker {
 	struct steer_server *srv;
+	size_t slot; /* QSBR reader slot */
 	int fd;
 	pthread_t thread;
 	bool started;
@@ -28,6 +30,14 @@ struct steer_server {
 	size_t n_udp;
 	size_t n_workers;
 	struct steer_tcp *tcp;
+	struct steer_qsbr qsbr; /* slots 0..n_udp-1: UDP workers; n_udp: TCP thread */
+	struct retired *retired; /* snapshots waiting for readers to move on */
+};
+
+struct retired {
+	struct steer_health_snapshot *snap;
+	uint64_t epoch;
+	struct retired *next;
 };
 
 /** Open TCP listeners for every listen address. */

@@ -80,8 +80,10 @@ static bool conn_answer_one(struct tconn *c, struct evbuffer *in)
 	q = evbuffer_pullup(in, (ev_ssize_t)(2 + qlen));
 	if (q == NULL)
 		return false;
-	ctx.snap = atomic_load_explicit(&t->srv->snap, memory_order_acquire);
+	steer_qsbr_enter(&t->srv->qsbr, t->srv->n_udp);
+	ctx.snap = atomic_load(&t->srv->snap);
 	len = steer_zone_answer(t->srv->zone, &ctx, q + 2, qlen, t->out + 2, STEER_DNS_TCP_MAX);
+	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
 	evbuffer_drain(in, 2 + qlen);
 	if (len > 0) {
 		t->out[0] = (uint8_t)(len >> 8);

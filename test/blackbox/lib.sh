@@ -65,9 +65,23 @@ make_config() {
 	sed -i -E "s#\"path\": *\"steerd.db\"#\"path\": \"$TMP/steerd.db\"#" "$CFG"
 }
 
+# cfg_edit PYTHON: edit $CFG in place; the statement sees the parsed JSON as `c`,
+# e.g. cfg_edit 'c["version"] = False'.
+cfg_edit() {
+	python3 - "$CFG" "$1" <<'PY'
+import json, sys
+path, stmt = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    c = json.load(f)
+exec(stmt)
+with open(path, "w") as f:
+    json.dump(c, f, indent=2)
+PY
+}
+
 # start_steerd [extra args]: start on $CFG and wait (at most 10 s) for an SOA answer.
 start_steerd() {
-	"$STEERD" -c "$CFG" "$@" >"$TMP/steerd.log" 2>&1 &
+	"$STEERD" -c "$CFG" "$@" >>"$TMP/steerd.log" 2>&1 &
 	STEERD_PID=$!
 	for _ in $(seq 1 100); do
 		if dig @127.0.0.1 -p "$PORT" +norec +time=1 +tries=1 +short SOA "$ZONE" >/dev/null 2>&1 &&
@@ -86,17 +100,53 @@ start_steerd() {
 	exit 1
 }
 
+# stop_steerd: SIGTERM, wait at most 5 s, then SIGKILL. Sets STEERD_RC to the exit
+# status ("killed" if it had to be killed).
 stop_steerd() {
+	STEERD_RC=
 	if [ -n "$STEERD_PID" ] && kill -0 "$STEERD_PID" 2>/dev/null; then
 		kill -TERM "$STEERD_PID"
 		for _ in $(seq 1 50); do
 			kill -0 "$STEERD_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$STEERD_PID" 2>/dev/null || true
-		wait "$STEERD_PID" 2>/dev/null || true
+		if kill -0 "$STEERD_PID" 2>/dev/null; then
+			kill -KILL "$STEERD_PID" 2>/dev/null || true
+			STEERD_RC=killed
+		fi
+		wait "$STEERD_PID" 2>/dev/null || STEERD_RC=${STEERD_RC:-$?}
+		STEERD_RC=${STEERD_RC:-0}
 	fi
 	STEERD_PID=
+}
+
+# restart_steerd: stop (checking for a clean exit), then start again on $CFG (after
+# cfg_edit); same port.
+restart_steerd() {
+	check_alive
+	stop_steerd
+	check_exit
+	start_steerd "$@"
+}
+
+# check_alive: steerd still runs (a crash is a failure even when every answer so far
+# was right).
+check_alive() {
+	if [ -n "$STEERD_PID" ] && ! kill -0 "$STEERD_PID" 2>/dev/null; then
+		fail "steerd (pid $STEERD_PID) is no longer running"
+	fi
+}
+
+# check_exit: after stop_steerd, the exit was clean (status 0 on SIGTERM: no leak or
+# sanitizer abort) and the log holds no sanitizer report.
+check_exit() {
+	if [ -n "${STEERD_RC:-}" ] && [ "$STEERD_RC" != 0 ]; then
+		fail "steerd exited with status $STEERD_RC on SIGTERM"
+	fi
+	if grep -Eq 'runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer' \
+		"$TMP/steerd.log" 2>/dev/null; then
+		fail "sanitizer report in the steerd log"
+	fi
 }
 
 ZONE=lb.example.test
@@ -104,6 +154,90 @@ ZONE=lb.example.test
 # q ARGS...: dig against steerd (UDP, IPv4) with recursion off and a short timeout.
 q() {
 	dig @127.0.0.1 -p "$PORT" +norec +time=2 +tries=1 "$@"
+}
+
+# q6 ARGS...: the same over IPv6 (::1).
+q6() {
+	dig -6 @::1 -p "$PORT" +norec +time=2 +tries=1 "$@"
+}
+
+# qt ARGS...: the same over TCP (IPv4).
+qt() {
+	dig @127.0.0.1 -p "$PORT" +norec +tcp +time=2 +tries=1 "$@"
+}
+
+# rrs ARGS...: only the records of one section, e.g. rrs +answer api.lb.example.test A;
+# whitespace squeezed to one space so lines compare exactly.
+rrs() {
+	dig @127.0.0.1 -p "$PORT" +norec +time=2 +tries=1 +noall "$@" | tr -s ' \t' ' '
+}
+
+# ask CMD ARGS...: run one dig (CMD is q, q6, qt or dig itself) and parse its output
+# with bash builtins only (every fork costs ~10 ms here, dig itself ~40 ms) into:
+#   OUT (raw), STATUS (NOERROR...), FLAGS ("qr aa"), COUNTS ("answer/authority/additional"),
+#   AN, NS, AR (records of each section, one per line, whitespace squeezed),
+#   EDNS ("version: 0, flags:; udp: 1232", empty without OPT), EDE and NSID (text after
+#   "; EDE: " / "; NSID: ", empty if absent).
+ask() {
+	local line sec= words re_st='status: ([A-Z0-9]+),' re_fl=';; flags: ([a-z ]*);'
+	local re_ct='ANSWER: ([0-9]+), AUTHORITY: ([0-9]+), ADDITIONAL: ([0-9]+)'
+
+	OUT=$("$@" 2>&1) || true
+	STATUS= FLAGS= COUNTS= AN= NS= AR= EDNS= EDE= NSID=
+	while IFS= read -r line; do
+		if [ -z "$line" ]; then
+			sec=
+		elif [[ $line == ";; ANSWER SECTION:" ]]; then
+			sec=AN
+		elif [[ $line == ";; AUTHORITY SECTION:" ]]; then
+			sec=NS
+		elif [[ $line == ";; ADDITIONAL SECTION:" ]]; then
+			sec=AR
+		elif [[ $line == ";"* ]]; then
+			sec=
+			if [ -z "$STATUS" ] && [[ $line =~ $re_st ]]; then
+				STATUS=${BASH_REMATCH[1]}
+			elif [ -z "$FLAGS" ] && [[ $line =~ $re_fl ]]; then
+				FLAGS=${BASH_REMATCH[1]}
+				[[ $line =~ $re_ct ]] &&
+					COUNTS="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}/${BASH_REMATCH[3]}"
+			elif [[ $line == "; EDNS: "* ]]; then
+				EDNS=${line#; EDNS: }
+			elif [[ $line == "; EDE: "* ]]; then
+				EDE=${line#; EDE: }
+			elif [[ $line == "; NSID: "* ]]; then
+				NSID=${line#; NSID: }
+			fi
+		elif [ -n "$sec" ]; then
+			read -ra words <<<"$line"
+			printf -v "$sec" '%s%s\n' "${!sec}" "${words[*]}"
+		fi
+	done <<<"$OUT"
+	AN=${AN%$'\n'} NS=${NS%$'\n'} AR=${AR%$'\n'}
+}
+
+# sorted TEXT: the lines of TEXT sorted (for RRsets, whose order is not fixed).
+sorted() {
+	sort <<<"$1"
+}
+
+# section ANSWER|AUTHORITY|ADDITIONAL < dig output: the records of one section of a
+# full dig output, whitespace squeezed (one dig run serves header and section checks:
+# dig itself takes ~50 ms to start).
+section() {
+	awk -v s=";; $1 SECTION:" '$0 == s { on = 1; next } on && /^$/ { on = 0 } on' |
+		tr -s ' \t' ' '
+}
+
+# counts < dig output: "ANSWER/AUTHORITY/ADDITIONAL" counts of the header line.
+counts() {
+	sed -n 's/.*ANSWER: \([0-9]*\), AUTHORITY: \([0-9]*\), ADDITIONAL: \([0-9]*\).*/\1\/\2\/\3/p' |
+		head -n 1
+}
+
+# count SECTION < dig output: the ANSWER/AUTHORITY/ADDITIONAL count of the header line.
+count() {
+	sed -n "s/.*[ ,]$1: \([0-9]*\).*/\1/p" | head -n 1
 }
 
 # field of dig output: status, flags, counts
@@ -141,7 +275,23 @@ expect_no_match() {
 	fi
 }
 
+# py_check NAME < script: run a python3 check (bbdns.py importable, PORT set); its
+# "ok:"/"FAIL:" lines are shown and a non-zero exit counts as one failed check.
+py_check() {
+	local rc=0
+
+	PYTHONPATH="$STEER_SRC/test/blackbox" PORT="$PORT" timeout 60 python3 - || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "$1 (python exit $rc)"
+	else
+		ok "$1"
+	fi
+}
+
 finish() {
+	check_alive
+	stop_steerd
+	check_exit
 	if [ "$FAILS" -ne 0 ]; then
 		echo "# $FAILS check(s) failed; steerd log:" >&2
 		tail -n 50 "$TMP/steerd.log" >&2 || true

@@ -71,31 +71,40 @@ static void put_main(const char *balancers, const char *extra)
 	put("steerd.json", buf);
 }
 
+static void rm_rf(const char *path);
+
+static void rm_children(const char *path)
+{
+	DIR *d = opendir(path);
+
+	while (d != NULL) {
+		/* NOLINTNEXTLINE(concurrency-mt-unsafe): tests are single-threaded */
+		const struct dirent *de = readdir(d);
+		char sub[PATH_MAX];
+
+		if (de == NULL)
+			break;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		rm_rf(sub);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 static void rm_rf(const char *path)
 {
 	struct stat st;
-	DIR *d;
 
 	if (lstat(path, &st) != 0)
 		return;
 	if (S_ISDIR(st.st_mode)) {
-		struct dirent *de;
-
-		d = opendir(path);
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			char sub[PATH_MAX];
-
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_rf(sub);
-		}
-		if (d != NULL)
-			closedir(d);
+		rm_children(path);
 		rmdir(path);
-		return;
+	} else {
+		unlink(path);
 	}
-	unlink(path);
 }
 
 static int setup(void **state)
@@ -522,8 +531,6 @@ static void test_main_file_errors(void **state)
 	    " \"zone\": {\"name\": \"lb.example.test\", \"ns\": [],\n"
 	    "   \"soa\": {\"mname\": \"ns1.lb.example.test\", \"rname\": \"h.example.test\","
 	    " \"serial\": -1, \"refresh\": 1, \"retry\": 1, \"expire\": 1, \"ttl\": 1}},\n"
-	    " \"balancers\": [{\"name\": \"api\", \"default_pools\": \"web\", \"steering_policy\":"
-	    " \"geo\", \"ttl\": 604801}],\n"
 	    " \"workers\": 65, \"version\": true, \"tcp\": {\"max_clients\": 0}}\n");
 	EXPECT_ERRORS("steerd.json:1:13: listen[0]: must be \"IPv4:port\" or \"[IPv6]:port\"",
 		      "steerd.json:1:26: listen[1]: must be \"IPv4:port\" or \"[IPv6]:port\"",
@@ -532,14 +539,23 @@ static void test_main_file_errors(void **state)
 		      "steerd.json:2:44: zone.ns: must be a non-empty array of name server names",
 		      "steerd.json:3:11: zone.soa: missing required key \"minimum\"",
 		      "steerd.json:3:81: zone.soa.serial: must be between 0 and 4294967295",
-		      "steerd.json:4:49: balancers[0].default_pools: must be a non-empty array of "
+		      "steerd.json:4:13: workers: must be between 0 and 64",
+		      "steerd.json:4:28: version: must be a string or false",
+		      "steerd.json:4:57: tcp.max_clients: must be between 1 and 65535");
+}
+
+static void test_balancer_field_errors(void **state)
+{
+	(void)state;
+	put_main("{\"name\": \"api\", \"default_pools\": \"web\", \"steering_policy\": \"geo\","
+		 " \"ttl\": 604801, \"failover_ttl\": -1}",
+		 "");
+	EXPECT_ERRORS("steerd.json:8:38: balancers[0].default_pools: must be a non-empty array of "
 		      "pool names",
-		      "steerd.json:4:75: balancers[0].steering_policy: must be one of "
+		      "steerd.json:8:64: balancers[0].steering_policy: must be one of "
 		      "\"failover\", \"random\"",
-		      "steerd.json:4:89: balancers[0].ttl: must be between 0 and 604800",
-		      "steerd.json:5:13: workers: must be between 0 and 64",
-		      "steerd.json:5:28: version: must be a string or false",
-		      "steerd.json:5:57: tcp.max_clients: must be between 1 and 65535");
+		      "steerd.json:8:78: balancers[0].ttl: must be between 0 and 604800",
+		      "steerd.json:8:102: balancers[0].failover_ttl: must be between 0 and 604800");
 }
 
 static void test_missing_main_keys(void **state)
@@ -725,6 +741,7 @@ int main(void)
 		T(test_zero_valid_origins),
 		T(test_missing_and_wrong_types),
 		T(test_main_file_errors),
+		T(test_balancer_field_errors),
 		T(test_missing_main_keys),
 		T(test_monitor_rules),
 		T(test_pool_rules),

@@ -18,7 +18,8 @@ static size_t build(uint8_t *buf, const uint8_t *extra, size_t extra_len, uint16
 	memcpy(buf, base_query, sizeof(base_query));
 	buf[10] = (uint8_t)(arcount >> 8);
 	buf[11] = (uint8_t)arcount;
-	memcpy(buf + sizeof(base_query), extra, extra_len);
+	if (extra_len > 0)
+		memcpy(buf + sizeof(base_query), extra, extra_len);
 	return sizeof(base_query) + extra_len;
 }
 

@@ -1,0 +1,106 @@
+/*
+ * The health store: SQLite (WAL) on its own writer thread. Other threads hand it records
+ * through a bounded queue and never touch SQLite themselves; if the database cannot be
+ * opened or written, records are dropped with a loud (rate-limited) error and the writer
+ * keeps retrying, while DNS and probing go on with health in memory.
+ */
+#ifndef STEER_STORE_STORE_H
+#define STEER_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct steer_store;
+
+/** A wall clock: milliseconds since the Unix epoch. Called on the writer thread. */
+typedef int64_t steer_store_clock_fn(void *arg);
+
+/** Options; zero values take the defaults in brackets. */
+struct steer_store_opts {
+	const char *path;          /* database file (required) */
+	uint32_t retention_days;   /* probe rows older than this are pruned [7] */
+	uint32_t queue_cap;        /* records waiting to be written [65536] */
+	uint32_t flush_ms;         /* batch interval [200] */
+	uint32_t retry_ms;         /* reopen interval after an error [2000] */
+	uint32_t prune_batch;      /* rows deleted per prune step [1000] */
+	steer_store_clock_fn *wall_ms; /* prune cut-off clock (tests) [CLOCK_REALTIME] */
+	void *wall_arg;                /* argument of wall_ms */
+};
+
+/** One probe, as recorded (strings are copied into the queue). */
+struct steer_store_probe {
+	int64_t time_ms;
+	const char *pool;
+	const char *origin;
+	const char *address;
+	bool ok;
+	uint32_t rtt_ms;
+	int http_status;
+	const char *reason;
+};
+
+enum steer_store_kind {
+	STEER_STORE_ORIGIN,   /* pool + origin name */
+	STEER_STORE_POOL,     /* pool name; states "healthy"/"unhealthy" */
+	STEER_STORE_BALANCER, /* balancer name; states are pool names or "fallback:<pool>" */
+};
+
+/** A state change, as recorded. */
+struct steer_store_transition {
+	int64_t time_ms;
+	enum steer_store_kind kind;
+	const char *pool;   /* origin and pool transitions */
+	const char *name;   /* origin name, or balancer name; NULL for pool transitions */
+	const char *address; /* origin transitions */
+	const char *from;
+	const char *to;
+	const char *reason;
+};
+
+/**
+ * Start the writer thread. Never fails because of the database: opening happens on the
+ * writer thread and is retried. @return 0 or STEER_ENOMEM / thread errors.
+ * @param out  Receives the store (stop and free with steer_store_free()).
+ */
+STEER_MUSTCHECK int steer_store_new(const struct steer_store_opts *opts, struct steer_store **out);
+
+/**
+ * Queue a probe / a transition. Non-blocking; callable from any thread.
+ * @return true if queued, false if the queue is full (the record is dropped and counted).
+ */
+bool steer_store_put_probe(struct steer_store *st, const struct steer_store_probe *p);
+bool steer_store_put_transition(struct steer_store *st, const struct steer_store_transition *t);
+
+/** Write everything queued so far and wait for it (bounded by @p timeout_ms). @return 0 or
+ * STEER_EDB if the database is not writable, -ETIMEDOUT on timeout. */
+int steer_store_flush(struct steer_store *st, uint32_t timeout_ms);
+
+/** Counters for status and tests. */
+struct steer_store_stats {
+	uint64_t written;  /* records committed */
+	uint64_t dropped;  /* records lost: queue full or database unwritable */
+	uint64_t errors;   /* failed open/write attempts */
+	bool db_ok;        /* the last open/write succeeded */
+};
+void steer_store_get_stats(struct steer_store *st, struct steer_store_stats *out);
+
+/** Flush (bounded), stop the thread, close the database, free (NULL-safe). */
+void steer_store_free(struct steer_store *st);
+
+/** One origin's last known state, as restored at start. */
+typedef void steer_store_restore_fn(void *arg, const char *pool, const char *origin,
+				    const char *address, const char *state, int64_t since_ms);
+
+/**
+ * Read the last known state of every origin (latest origin transition per pool, origin,
+ * address) from @p path, synchronously, on the calling thread (start-up, before the
+ * listeners open). A missing database is not an error (nothing to restore).
+ * @return number of origins restored (>= 0) or STEER_EDB with @p err set.
+ */
+int steer_store_restore(const char *path, steer_store_restore_fn *fn, void *arg,
+			struct steer_err *err);
+
+#endif
