@@ -15,23 +15,23 @@
 #include "core/err.h"
 
 /* Defaults, defined once here and documented in README.md. */
-#define STEER_DEFAULT_BALANCER_TTL_S  30
-#define STEER_DEFAULT_MAX_ANSWERS     8
-#define STEER_MAX_ANSWERS_LIMIT       64
-#define STEER_DEFAULT_MIN_ORIGINS     1
-#define STEER_DEFAULT_INTERVAL_S      10
-#define STEER_DEFAULT_TIMEOUT_S       5
-#define STEER_DEFAULT_RETRIES         1
-#define STEER_DEFAULT_CONSECUTIVE     2
-#define STEER_DEFAULT_TCP_CLIENTS     256
-#define STEER_DEFAULT_TCP_IDLE_S      10
-#define STEER_DEFAULT_STATE_PATH      "steerd.db"
-#define STEER_DEFAULT_RETENTION_DAYS  7
-#define STEER_DEFAULT_FAILOVER_TTL_S  10 /* failover_ttl = min(ttl, this) */
-#define STEER_DEFAULT_POOLS_DIR       "pools"
-#define STEER_DEFAULT_MONITORS_DIR    "monitors"
-#define STEER_DEFAULT_EXPECTED_CODES  "2xx"
-#define STEER_DEFAULT_WORKERS         0
+#define STEER_DEFAULT_BALANCER_TTL_S 30
+#define STEER_DEFAULT_MAX_ANSWERS    8
+#define STEER_MAX_ANSWERS_LIMIT      64
+#define STEER_DEFAULT_MIN_ORIGINS    1
+#define STEER_DEFAULT_INTERVAL_S     10
+#define STEER_DEFAULT_TIMEOUT_S      5
+#define STEER_DEFAULT_RETRIES        1
+#define STEER_DEFAULT_CONSECUTIVE    2
+#define STEER_DEFAULT_TCP_CLIENTS    256
+#define STEER_DEFAULT_TCP_IDLE_S     10
+#define STEER_DEFAULT_STATE_PATH     "steerd.db"
+#define STEER_DEFAULT_RETENTION_DAYS 7
+#define STEER_DEFAULT_FAILOVER_TTL_S 10 /* failover_ttl = min(ttl, this) */
+#define STEER_DEFAULT_POOLS_DIR      "pools"
+#define STEER_DEFAULT_MONITORS_DIR   "monitors"
+#define STEER_DEFAULT_EXPECTED_CODES "2xx"
+#define STEER_DEFAULT_WORKERS        0
 
 /** Where a value came from, for error messages of later stages (zone records). */
 struct steer_src_pos {
@@ -72,7 +72,7 @@ struct steer_monitor {
 	enum steer_monitor_type type;
 	char *method;  /* "GET" or "HEAD" */
 	char *path;    /* "/" by default */
-	uint16_t port; /* 0 = 80 for http, 443 for https; required for tcp */
+	uint16_t port; /* default 80 for http, 443 for https (never 0); required for tcp */
 	struct steer_header *headers;
 	size_t n_headers;
 	char *expected_codes; /* as written, "2xx" by default */
@@ -102,16 +102,16 @@ struct steer_pool;
 
 struct steer_origin {
 	char *name;
-	char *address;       /* as written */
-	bool is_ip;          /* true: @c addr holds it; false: a hostname answered as CNAME */
+	char *address; /* as written */
+	bool is_ip;    /* true: @c addr holds it; false: a hostname answered as CNAME */
 	struct steer_addr addr;
-	uint8_t *host_wire;  /* hostname origins: lower-cased uncompressed wire name */
+	uint8_t *host_wire; /* hostname origins: lower-cased uncompressed wire name */
 	size_t host_wire_len;
-	double weight;       /* 0..1; 0 = drained */
+	double weight; /* 0..1; 0 = drained */
 	bool enabled;
 	struct steer_header *headers; /* origin-level headers override the monitor's */
 	size_t n_headers;
-	uint32_t index;      /* global origin index: slot in health snapshots */
+	uint32_t index;                /* global origin index: slot in health snapshots */
 	const struct steer_pool *pool; /* back pointer (borrowed) */
 };
 
@@ -119,7 +119,7 @@ struct steer_pool {
 	char *name;
 	char *description;
 	bool enabled;
-	char *monitor_name;                 /* NULL = not monitored (always healthy) */
+	char *monitor_name;                  /* NULL = not monitored (always healthy) */
 	const struct steer_monitor *monitor; /* resolved reference, or NULL */
 	uint32_t minimum_origins;
 	enum steer_origin_steering origin_steering;
@@ -137,8 +137,8 @@ enum steer_policy {
 };
 
 struct steer_balancer {
-	char *name;       /* as written ("api" or "api.lb.example.test.") */
-	char *fqdn;       /* absolute, lower case, with the trailing dot */
+	char *name; /* as written ("api" or "api.lb.example.test.") */
+	char *fqdn; /* absolute, lower case, with the trailing dot */
 	uint32_t ttl_s;
 	uint32_t failover_ttl_s; /* default min(ttl, 10) */
 	enum steer_policy policy;
@@ -185,9 +185,9 @@ struct steer_config {
 	char *dir;  /* its folder; relative paths resolve against it */
 	struct steer_listen *listen;
 	size_t n_listen;
-	char *identity; /* NSID, id.server, hostname.bind */
-	char *version;  /* version.bind; NULL = hidden */
-	uint32_t workers;    /* UDP worker threads; 0 = one per CPU */
+	char *identity;   /* NSID, id.server, hostname.bind */
+	char *version;    /* version.bind; NULL = hidden */
+	uint32_t workers; /* UDP worker threads; 0 = one per CPU */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_idle_timeout_ms;
 	struct steer_zone_conf zone;
@@ -198,7 +198,7 @@ struct steer_config {
 	struct steer_monitor *monitors;
 	size_t n_monitors;
 	size_t n_origins; /* total over all pools: size of a health snapshot */
-	char *state_path;  /* resolved */
+	char *state_path; /* resolved */
 	uint32_t retention_days;
 	char **files; /* display name of every file read: the string pool of steer_src_pos.file */
 	size_t n_files;
@@ -208,7 +208,11 @@ struct steer_config {
  * Load and validate @p path plus the pool and monitor files it points at.
  * @param path  Main file (steerd.json).
  * @param out   Receives the new config (caller frees with steer_config_free()).
- * @param errs  Receives every error found (file, line, column, JSON path, message).
+ * @param errs  Receives every error found (file, line, column, JSON path, message), sorted
+ *              by file (main file, then monitors, then pools, in file-name order) and
+ *              position; errors already in the list are kept. File names are shown as the
+ *              user would type them: @p path as given, folders resolved against its folder.
+ *              May be NULL.
  * @return 0, STEER_ECONFIG if any error was found (nothing is returned in @p out), or
  *         STEER_ENOMEM.
  * Context: control thread / start-up; reads files, allocates.

@@ -257,9 +257,15 @@ static int scan_scalar(struct scan *sc)
 {
 	size_t start = sc->i;
 
-	while (sc->i < sc->len && strchr(",]} \t\r\n", sc->s[sc->i]) == NULL)
+	while (sc->i < sc->len && sc->s[sc->i] != '\0' &&
+	       strchr(",]} \t\r\n", sc->s[sc->i]) == NULL)
 		sc->i++;
-	return sc->i > start ? 0 : STEER_EINVAL;
+	if (sc->i == start)
+		return STEER_EINVAL;
+	/* jansson's lexer swallows one NUL byte that ends a number or literal */
+	if (sc->i < sc->len && sc->s[sc->i] == '\0')
+		sc->i++;
+	return 0;
 }
 
 static int scan_member(struct scan *sc)

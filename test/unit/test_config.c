@@ -28,7 +28,10 @@
 static char tmpdir[PATH_MAX];
 static char oldcwd[PATH_MAX];
 
-/* The base tree: one balancer over two pools, one monitor. Line numbers matter below. */
+/*
+ * The base tree: one balancer over two pools, one monitor. Expected positions below depend
+ * on this layout: put_main() puts its balancers on line 8 and its extra keys after line 9.
+ */
 static const char main_fmt[] =
 	"{\n"
 	"  \"listen\": [\"127.0.0.1:5353\", \"[::1]:5353\"],\n"
