@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "health/health.h"
 #include "server/server.h"
+#include "server/watch.h"
 #include "zone/zone.h"
 
 struct opts {
@@ -98,35 +99,55 @@ static int load(const char *path, struct steer_config **cfg, struct steer_zone *
 	return rc;
 }
 
-static int serve(const struct steer_config *cfg, const struct steer_zone *zone)
+/* Wait for SIGINT or SIGTERM (blocked in every thread, so only sigwait sees them). */
+static int wait_for_stop(void)
 {
-	struct steer_health_snapshot *snap = steer_health_snapshot_new(cfg->n_origins, 1);
-	struct steer_server *srv = NULL;
-	struct steer_err err = {0};
 	sigset_t set;
 	int sig = 0;
 
-	if (snap == NULL || steer_server_new(cfg, zone, snap, &srv, &err) < 0 ||
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	while (sig != SIGINT && sig != SIGTERM) {
+		if (sigwait(&set, &sig) != 0)
+			break;
+		if (sig == SIGHUP)
+			log_warn("SIGHUP: configuration reload is not implemented yet; restart "
+				 "steerd");
+	}
+	return sig;
+}
+
+static int serve(const struct steer_config *cfg, const struct steer_zone *zone)
+{
+	struct steer_watch *watch = NULL;
+	struct steer_server *srv = NULL;
+	struct steer_err err = {0};
+	int rc = 1;
+
+	/* health is restored from the store before a single answer goes out */
+	if (steer_watch_new(cfg, &watch) < 0 ||
+	    steer_server_new(cfg, zone, steer_watch_snapshot(watch), &srv, &err) < 0 ||
 	    steer_server_start(srv, &err) < 0) {
 		log_err("cannot start: %s", err.msg[0] != '\0' ? err.msg : "out of memory");
-		steer_server_free(srv);
-		return 1;
+		goto out;
 	}
 	for (size_t i = 0; i < cfg->n_listen; i++)
 		log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
 	log_info("serving zone %s: %zu names, %zu balancers, %zu pools, %zu origins, %zu workers",
 		 cfg->zone.name, steer_zone_node_count(zone), cfg->n_balancers, cfg->n_pools,
 		 cfg->n_origins, steer_server_workers(srv));
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	while (sig != SIGINT && sig != SIGTERM) {
-		if (sigwait(&set, &sig) != 0)
-			break;
+	if (steer_watch_start(watch, srv, &err) < 0) {
+		log_err("cannot start health monitoring: %s", err.msg);
+		goto out;
 	}
-	log_info("signal %d: stopping", sig);
+	log_info("signal %d: stopping", wait_for_stop());
+	rc = 0;
+out:
+	steer_watch_free(watch); /* first: it publishes into the server */
 	steer_server_free(srv);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)

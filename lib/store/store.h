@@ -20,12 +20,12 @@ typedef int64_t steer_store_clock_fn(void *arg);
 
 /** Options; zero values take the defaults in brackets. */
 struct steer_store_opts {
-	const char *path;          /* database file (required) */
-	uint32_t retention_days;   /* probe rows older than this are pruned [7] */
-	uint32_t queue_cap;        /* records waiting to be written [65536] */
-	uint32_t flush_ms;         /* batch interval [200] */
-	uint32_t retry_ms;         /* reopen interval after an error [2000] */
-	uint32_t prune_batch;      /* rows deleted per prune step [1000] */
+	const char *path;              /* database file (required) */
+	uint32_t retention_days;       /* probe rows older than this are pruned [7] */
+	uint32_t queue_cap;            /* records waiting to be written [65536] */
+	uint32_t flush_ms;             /* batch interval [200] */
+	uint32_t retry_ms;             /* reopen interval after an error [2000] */
+	uint32_t prune_batch;          /* rows deleted per prune step [1000] */
 	steer_store_clock_fn *wall_ms; /* prune cut-off clock (tests) [CLOCK_REALTIME] */
 	void *wall_arg;                /* argument of wall_ms */
 };
@@ -52,8 +52,8 @@ enum steer_store_kind {
 struct steer_store_transition {
 	int64_t time_ms;
 	enum steer_store_kind kind;
-	const char *pool;   /* origin and pool transitions */
-	const char *name;   /* origin name, or balancer name; NULL for pool transitions */
+	const char *pool;    /* origin and pool transitions */
+	const char *name;    /* origin name, or balancer name; NULL for pool transitions */
 	const char *address; /* origin transitions */
 	const char *from;
 	const char *to;
@@ -80,10 +80,10 @@ int steer_store_flush(struct steer_store *st, uint32_t timeout_ms);
 
 /** Counters for status and tests. */
 struct steer_store_stats {
-	uint64_t written;  /* records committed */
-	uint64_t dropped;  /* records lost: queue full or database unwritable */
-	uint64_t errors;   /* failed open/write attempts */
-	bool db_ok;        /* the last open/write succeeded */
+	uint64_t written; /* records committed */
+	uint64_t dropped; /* records lost: queue full or database unwritable */
+	uint64_t errors;  /* failed open/write attempts */
+	bool db_ok;       /* the last open/write succeeded */
 };
 void steer_store_get_stats(struct steer_store *st, struct steer_store_stats *out);
 

@@ -1,0 +1,151 @@
+/*
+ * Store internals shared by the queue (store.c), the writer thread (writer.c) and the
+ * SQLite layer (db.c). Only lib/store/ includes this header.
+ */
+#ifndef STEER_STORE_STORE_INT_H
+#define STEER_STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define STORE_STR_MAX       512   /* bytes kept of each string of a record */
+#define STORE_LOG_EVERY_MS  10000 /* at most one error line per kind per 10 s */
+#define STORE_PRUNE_PASS_MS 60000 /* a full prune pass starts at most once a minute */
+#define STORE_BUSY_MS       1000  /* SQLite busy_timeout */
+#define STORE_FREE_FLUSH_MS 2000  /* how long steer_store_free() waits for the last batch */
+#define STORE_DAY_MS        86400000LL
+
+enum store_rec_kind {
+	STORE_REC_PROBE,
+	STORE_REC_ORIGIN,
+	STORE_REC_POOL,
+	STORE_REC_BALANCER,
+};
+
+/* String fields of a record, in the order they are packed into store_rec.buf. */
+enum store_field {
+	STORE_F_POOL,
+	STORE_F_NAME, /* origin name, or balancer name */
+	STORE_F_ADDRESS,
+	STORE_F_FROM,
+	STORE_F_TO,
+	STORE_F_REASON,
+	STORE_F_N,
+};
+
+/** One queued record: a private copy of the caller's strings, in one allocation. */
+struct store_rec {
+	struct store_rec *next;
+	enum store_rec_kind kind;
+	int64_t time_ms;
+	bool ok;
+	uint32_t rtt_ms;
+	int http_status;
+	const char *s[STORE_F_N]; /* point into buf, or NULL where the caller gave NULL */
+	char buf[];
+};
+
+enum store_stmt {
+	STORE_STMT_BEGIN,
+	STORE_STMT_COMMIT,
+	STORE_STMT_ROLLBACK,
+	STORE_STMT_ORIGIN_GET,
+	STORE_STMT_ORIGIN_ADD,
+	STORE_STMT_PROBE,
+	STORE_STMT_T_ORIGIN,
+	STORE_STMT_T_POOL,
+	STORE_STMT_T_BALANCER,
+	STORE_STMT_PRUNE,
+	STORE_STMT_N,
+};
+
+/** The writer's connection. Used by the writer thread only. */
+struct store_db {
+	const char *path; /* borrowed from the store */
+	sqlite3 *db;      /* NULL while closed */
+	sqlite3_stmt *stmt[STORE_STMT_N];
+	int version;      /* schema version after the last open */
+	bool checked;     /* PRAGMA quick_check passed since start (or since corruption) */
+	bool corrupt;     /* the last error was SQLITE_CORRUPT / SQLITE_NOTADB */
+	char errmsg[384]; /* the last error, for the log */
+};
+
+/**
+ * The store. Fields above the marker are shared and protected by @c mu; the rest belong
+ * to the writer thread.
+ */
+struct steer_store {
+	struct steer_store_opts opts; /* defaults applied; opts.path points to path */
+	char *path;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t wake; /* writer: a flush was requested, or stop */
+	pthread_cond_t done; /* flush waiters: a tick finished */
+
+	struct store_rec *head, *tail;
+	size_t n_queued;        /* queued plus the batch being written */
+	uint64_t ticks_started; /* batches taken by the writer */
+	uint64_t ticks_done;    /* batches finished (committed or dropped) */
+	bool flush_req;
+	bool stop;
+	uint64_t queue_drops; /* queue-full drops not yet logged */
+	struct steer_store_stats stats;
+
+	/* writer thread only */
+	struct store_db db;
+	bool opened_once;
+	int64_t next_open_ms;   /* monotonic */
+	int64_t next_prune_ms;  /* monotonic; start of the next prune pass */
+	bool pruning;           /* a pass is under way: one batch per tick */
+	int64_t next_db_log_ms; /* rate limit of database error lines */
+	int64_t next_q_log_ms;  /* rate limit of queue-full lines */
+	uint64_t db_drops;      /* records dropped by database errors, not yet logged */
+	uint64_t db_suppressed; /* database errors not logged since the last line */
+};
+
+/** CLOCK_MONOTONIC in milliseconds. */
+int64_t store_mono_ms(void);
+
+/** Free a list of records (NULL-safe). */
+void store_rec_free_list(struct store_rec *r);
+
+/** The writer thread's entry point; @p arg is the struct steer_store. */
+void *store_writer_main(void *arg);
+
+/**
+ * Open (or create) the database at d->path: pragmas, quick_check, migrations, prepared
+ * statements. A corrupt file is renamed aside and a fresh database created.
+ * @return 0 or STEER_EDB with d->errmsg set (the database is closed then).
+ */
+int store_db_open(struct store_db *d, int64_t wall_ms);
+
+/** Finalize the statements and close the connection (idempotent). */
+void store_db_close(struct store_db *d);
+
+/**
+ * Is the open file still the file at d->path, and writable? Catches a database that was
+ * deleted, renamed or replaced (SQLite would go on writing to the old inode).
+ * @return 0 or STEER_EDB with d->errmsg set.
+ */
+int store_db_check_file(struct store_db *d);
+
+/** Write @p list in one transaction. @return 0 or STEER_EDB (rolled back, errmsg set). */
+int store_db_write(struct store_db *d, const struct store_rec *list);
+
+/**
+ * Delete at most @p limit probe rows older than @p cutoff_ms.
+ * @param deleted  Receives the number of rows deleted.
+ * @return 0 or STEER_EDB with d->errmsg set.
+ */
+int store_db_prune(struct store_db *d, int64_t cutoff_ms, uint32_t limit, uint32_t *deleted);
+
+/** Number of schema migrations, i.e. the schema version this code writes. */
+int store_db_schema_version(void);
+
+#endif

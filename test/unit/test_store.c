@@ -1,0 +1,665 @@
+/*
+ * Unit tests of the health store against real SQLite files in a fresh mkdtemp directory
+ * per test: schema, exact round trips, batching, restore, reopen, queue overflow, corrupt
+ * and unusable files, retention. The store's thread is real; waits are bounded polls.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define DAY_MS 86400000LL
+/* Records in these tests carry small fixed times; a retention of 100 years keeps them. */
+#define KEEP_ALL 36500
+
+struct fx {
+	char dir[256];
+	char path[320];
+};
+
+static int rm_rf(const char *path)
+{
+	struct stat sb;
+	DIR *d;
+	struct dirent *e;
+
+	if (lstat(path, &sb) != 0)
+		return 0;
+	if (!S_ISDIR(sb.st_mode))
+		return unlink(path);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe): a private DIR stream, one thread */
+	for (e = readdir(d); e != NULL; e = readdir(d)) {
+		char sub[1024];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		rm_rf(sub);
+	}
+	closedir(d);
+	return rmdir(path);
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR"); /* NOLINT(concurrency-mt-unsafe): no setenv */
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "%s/steer-store-XXXXXX",
+		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->path, sizeof(fx->path), "%s/steerd.db", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* First row of @p sql on the database at @p path, columns joined by '|', NULL as "NULL";
+ * "" when there is no row. */
+static const char *row(const char *path, const char *sql, char *buf, size_t size)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(s); i++) {
+			const unsigned char *t = sqlite3_column_text(s, i);
+			int n = snprintf(buf + len, size - len, "%s%s", i > 0 ? "|" : "",
+					 t != NULL ? (const char *)t : "NULL");
+
+			assert_true(n > 0 && (size_t)n < size - len);
+			len += (size_t)n;
+		}
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return buf;
+}
+
+static long long q_int(const char *path, const char *sql)
+{
+	char buf[64];
+
+	return strtoll(row(path, sql, buf, sizeof(buf)), NULL, 10);
+}
+
+static void q_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(
+		sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static struct steer_store *start(const struct steer_store_opts *o)
+{
+	struct steer_store *st = NULL;
+
+	assert_int_equal(steer_store_new(o, &st), 0);
+	assert_non_null(st);
+	return st;
+}
+
+static bool put(struct steer_store *st, int64_t time_ms, const char *origin, uint32_t rtt_ms)
+{
+	const struct steer_store_probe p = {
+		.time_ms = time_ms,
+		.pool = "www",
+		.origin = origin,
+		.address = "192.0.2.10",
+		.ok = true,
+		.rtt_ms = rtt_ms,
+		.http_status = 200,
+		.reason = "HTTP 200",
+	};
+
+	return steer_store_put_probe(st, &p);
+}
+
+static void put_origin_t(struct steer_store *st, int64_t time_ms, const char *pool,
+			 const char *origin, const char *to)
+{
+	const struct steer_store_transition t = {
+		.time_ms = time_ms,
+		.kind = STEER_STORE_ORIGIN,
+		.pool = pool,
+		.name = origin,
+		.address = "192.0.2.10",
+		.from = "unknown",
+		.to = to,
+		.reason = "test",
+	};
+
+	assert_true(steer_store_put_transition(st, &t));
+}
+
+static struct steer_store_stats stats(struct steer_store *st)
+{
+	struct steer_store_stats s;
+
+	steer_store_get_stats(st, &s);
+	return s;
+}
+
+/* Flush until the store reports a usable database; bounded by @p ms. */
+static bool wait_db_ok(struct steer_store *st, int ms)
+{
+	const struct timespec pause = {.tv_nsec = 10 * 1000000L};
+
+	for (int waited = 0; waited < ms; waited += 10) {
+		if (steer_store_flush(st, 1000) == 0 && stats(st).db_ok)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+static void test_schema(void **state)
+{
+	static const char *const tables[] = {"origins",
+					     "probes",
+					     "origin_transitions",
+					     "pool_transitions",
+					     "balancer_transitions",
+					     "probes_time",
+					     "probes_origin_time"};
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	struct steer_store *st = start(&o);
+	char buf[256], sql[256];
+
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_true(stats(st).db_ok);
+	steer_store_free(st);
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 1);
+	assert_string_equal(row(fx->path, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
+			 tables[i]);
+		assert_int_equal(q_int(fx->path, sql), 1);
+	}
+}
+
+static void test_roundtrip(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	const struct steer_store_probe p = {1700000000123, "www", "web1", "192.0.2.10",
+					    false,         42,    503,    "HTTP 503"};
+	const struct steer_store_transition t[] = {
+		{1700000000200, STEER_STORE_ORIGIN, "www", "web1", "192.0.2.10", "up", "down",
+		 "HTTP 503"},
+		{1700000000300, STEER_STORE_POOL, "www", NULL, NULL, NULL, "unhealthy", NULL},
+		{1700000000400, STEER_STORE_BALANCER, NULL, "api", NULL, "www", "fallback:backup",
+		 "no healthy pool"},
+	};
+	struct steer_store *st = start(&o);
+	char buf[512];
+
+	assert_true(steer_store_put_probe(st, &p));
+	for (size_t i = 0; i < 3; i++)
+		assert_true(steer_store_put_transition(st, &t[i]));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(stats(st).written, 4);
+	assert_int_equal(stats(st).dropped, 0);
+	steer_store_free(st);
+
+	assert_string_equal(row(fx->path,
+				"SELECT p.time_ms, o.pool, o.name, o.address, o.first_seen_ms,"
+				" p.ok, p.rtt_ms, p.http_status, p.reason FROM probes p"
+				" JOIN origins o ON o.id = p.origin_id",
+				buf, sizeof(buf)),
+			    "1700000000123|www|web1|192.0.2.10|1700000000123|0|42|503|HTTP 503");
+	assert_string_equal(row(fx->path,
+				"SELECT t.time_ms, t.pool, t.origin, t.address, t.from_state,"
+				" t.to_state, t.reason, o.name FROM origin_transitions t"
+				" JOIN origins o ON o.id = t.origin_id",
+				buf, sizeof(buf)),
+			    "1700000000200|www|web1|192.0.2.10|up|down|HTTP 503|web1");
+	assert_string_equal(row(fx->path, "SELECT * FROM pool_transitions", buf, sizeof(buf)),
+			    "1|1700000000300|www|NULL|unhealthy|NULL");
+	assert_string_equal(row(fx->path, "SELECT * FROM balancer_transitions", buf, sizeof(buf)),
+			    "1|1700000000400|api|www|fallback:backup|no healthy pool");
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origins"), 1);
+}
+
+static void test_batch(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {
+		.path = fx->path, .retention_days = KEEP_ALL, .flush_ms = 60000};
+	struct steer_store *st = start(&o);
+	long long rtt_sum = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		char origin[16];
+
+		snprintf(origin, sizeof(origin), "web%d", i % 10);
+		assert_true(put(st, 1000 + i, origin, (uint32_t)i));
+		rtt_sum += i;
+	}
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(stats(st).written, 1000);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 1000);
+	assert_int_equal(q_int(fx->path, "SELECT sum(rtt_ms) FROM probes"), rtt_sum);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origins"), 10);
+	steer_store_free(st);
+}
+
+struct restored {
+	int n;
+	char line[8][128];
+};
+
+static void collect(void *arg, const char *pool, const char *origin, const char *address,
+		    const char *state, int64_t since_ms)
+{
+	struct restored *r = arg;
+
+	assert_true(r->n < 8);
+	snprintf(r->line[r->n++], sizeof(r->line[0]), "%s/%s/%s %s %lld", pool, origin, address,
+		 state, (long long)since_ms);
+}
+
+static void test_restore(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	const struct steer_store_transition pool_t = {400,  STEER_STORE_POOL, "www",       NULL,
+						      NULL, "healthy",        "unhealthy", NULL};
+	struct steer_store *st = start(&o);
+	struct restored r = {0};
+	struct steer_err err = {0};
+
+	put_origin_t(st, 100, "www", "web1", "up");
+	put_origin_t(st, 300, "www", "web1", "down");
+	put_origin_t(st, 200, "www", "web1", "up"); /* older, though written later */
+	put_origin_t(st, 50, "www", "web2", "down");
+	put_origin_t(st, 10, "api", "web1", "up");
+	assert_true(steer_store_put_transition(st, &pool_t));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+
+	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 3);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.line[0], "api/web1/192.0.2.10 up 10");
+	assert_string_equal(r.line[1], "www/web1/192.0.2.10 down 300");
+	assert_string_equal(r.line[2], "www/web2/192.0.2.10 down 50");
+}
+
+static void test_restore_missing_and_bad(void **state)
+{
+	struct fx *fx = *state;
+	struct restored r = {0};
+	struct steer_err err = {0};
+	struct stat sb;
+	FILE *f;
+
+	/* missing: nothing restored, nothing created */
+	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 0);
+	assert_int_equal(stat(fx->path, &sb), -1);
+	/* empty file: a database without schema */
+	f = fopen(fx->path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 0);
+	/* garbage: an error naming the file */
+	f = fopen(fx->path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 256; i++)
+		fputs("this is not an sqlite database ", f);
+	fclose(f);
+	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), STEER_EDB);
+	assert_int_equal(err.code, STEER_EDB);
+	assert_non_null(strstr(err.msg, fx->path));
+	assert_int_equal(r.n, 0);
+}
+
+static void test_reopen(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	struct steer_store *st = start(&o);
+
+	assert_true(put(st, 1000, "web1", 5));
+	put_origin_t(st, 1000, "www", "web1", "up");
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+
+	st = start(&o); /* tables exist: migration 1 must not run again */
+	assert_true(put(st, 2000, "web1", 6));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_true(stats(st).db_ok);
+	steer_store_free(st);
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origins"), 1);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 2);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origin_transitions"), 1);
+}
+
+static void test_queue_full(void **state)
+{
+	struct fx *fx = *state;
+	/* the writer takes a batch only on a flush: nothing leaves the queue meanwhile */
+	const struct steer_store_opts o = {
+		.path = fx->path, .retention_days = KEEP_ALL, .queue_cap = 4, .flush_ms = 60000};
+	struct steer_store *st = start(&o);
+	int queued = 0;
+
+	for (int i = 0; i < 10; i++)
+		queued += put(st, 1000 + i, "web1", 1) ? 1 : 0;
+	assert_int_equal(queued, 4);
+	assert_int_equal(stats(st).dropped, 6);
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(stats(st).written, 4);
+	assert_true(put(st, 2000, "web1", 1)); /* room again */
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 5);
+	assert_int_equal(stats(st).dropped, 6);
+	steer_store_free(st);
+}
+
+/* Name of the first entry of @p dir starting with @p prefix, or "". */
+static const char *find_entry(const char *dir, const char *prefix, char *buf, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	buf[0] = '\0';
+	assert_non_null(d);
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe): a private DIR stream, one thread */
+	for (e = readdir(d); e != NULL; e = readdir(d)) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(buf, size, "%s/%s", dir, e->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	return buf;
+}
+
+static void test_corrupt(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	struct steer_store *st;
+	char aside[512];
+	struct stat sb;
+	FILE *f = fopen(fx->path, "w");
+
+	assert_non_null(f);
+	for (int i = 0; i < 256; i++)
+		fputs("garbage! garbage! garbage! garbage", f); /* 8704 bytes */
+	fclose(f);
+
+	st = start(&o);
+	assert_true(put(st, 1000, "web1", 7));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_true(stats(st).db_ok);
+	steer_store_free(st);
+
+	find_entry(fx->dir, "steerd.db.corrupt-", aside, sizeof(aside));
+	assert_true(aside[0] != '\0');
+	assert_int_equal(stat(aside, &sb), 0);
+	assert_int_equal(sb.st_size, 8704); /* the old bytes, untouched */
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 1);
+}
+
+/*
+ * The tests run as root in CI, and root ignores file modes: chmod 0444 would not make
+ * anything fail. What fails for root too is a path whose parent is a regular file
+ * (ENOTDIR). Mid-run, the store's directory is renamed away and a regular file put in its
+ * place: SQLite would go on writing to the renamed file, the store notices that the path
+ * no longer names its file, closes it and fails to reopen. Renaming the directory back
+ * is the fix.
+ */
+static void test_unwritable_midrun(void **state)
+{
+	struct fx *fx = *state;
+	char sub[320], away[320], path[400];
+	struct steer_store_opts o = {.retention_days = KEEP_ALL, .flush_ms = 10, .retry_ms = 20};
+	struct steer_store *st;
+	struct steer_store_stats s;
+	FILE *f;
+
+	snprintf(sub, sizeof(sub), "%s/state", fx->dir);
+	snprintf(away, sizeof(away), "%s/state.away", fx->dir);
+	snprintf(path, sizeof(path), "%s/steerd.db", sub);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	o.path = path;
+	st = start(&o);
+	for (int i = 0; i < 5; i++)
+		assert_true(put(st, 1000 + i, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+
+	assert_int_equal(rename(sub, away), 0);
+	f = fopen(sub, "w");
+	assert_non_null(f);
+	fclose(f);
+	for (int i = 0; i < 10; i++)
+		assert_true(put(st, 2000 + i, "web1", 1)); /* never blocks, never fails here */
+	assert_int_equal(steer_store_flush(st, 2000), STEER_EDB);
+	s = stats(st);
+	assert_false(s.db_ok);
+	assert_true(s.dropped >= 10);
+	assert_true(s.errors >= 1);
+	assert_int_equal(s.written, 5);
+
+	assert_int_equal(unlink(sub), 0);
+	assert_int_equal(rename(away, sub), 0);
+	assert_true(wait_db_ok(st, 3000));
+	for (int i = 0; i < 3; i++)
+		assert_true(put(st, 3000 + i, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+	assert_int_equal(q_int(path, "SELECT count(*) FROM probes WHERE time_ms < 2000"), 5);
+	assert_int_equal(q_int(path, "SELECT count(*) FROM probes WHERE time_ms >= 3000"), 3);
+	assert_int_equal(q_int(path, "SELECT count(*) FROM probes"), 8);
+}
+
+/* Unusable from the start (parent is a regular file), then fixed. */
+static void test_unwritable_at_start(void **state)
+{
+	struct fx *fx = *state;
+	char parent[320], path[400];
+	struct steer_store_opts o = {.retention_days = KEEP_ALL, .retry_ms = 20};
+	struct steer_store *st;
+	FILE *f;
+
+	snprintf(parent, sizeof(parent), "%s/notadir", fx->dir);
+	snprintf(path, sizeof(path), "%s/steerd.db", parent);
+	f = fopen(parent, "w");
+	assert_non_null(f);
+	fclose(f);
+	o.path = path;
+	st = start(&o);
+	assert_true(put(st, 1000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), STEER_EDB);
+	assert_false(stats(st).db_ok);
+	assert_int_equal(stats(st).dropped, 1);
+	assert_true(stats(st).errors >= 1);
+
+	assert_int_equal(unlink(parent), 0);
+	assert_int_equal(mkdir(parent, 0755), 0);
+	assert_true(wait_db_ok(st, 3000));
+	assert_true(put(st, 2000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+	assert_int_equal(q_int(path, "SELECT count(*) FROM probes"), 1);
+}
+
+/* The plain read-only file, for non-root runs (root may write a 0444 file: skipped). */
+static void test_readonly_file(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {
+		.path = fx->path, .retention_days = KEEP_ALL, .flush_ms = 10, .retry_ms = 20};
+	struct steer_store *st;
+
+	if (geteuid() == 0)
+		skip();
+	st = start(&o);
+	assert_true(put(st, 1000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(chmod(fx->path, 0444), 0);
+	assert_true(put(st, 2000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), STEER_EDB);
+	assert_false(stats(st).db_ok);
+	assert_true(stats(st).dropped >= 1);
+	assert_int_equal(chmod(fx->path, 0644), 0);
+	assert_true(wait_db_ok(st, 3000));
+	assert_true(put(st, 3000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes WHERE time_ms <> 2000"), 2);
+}
+
+static void test_newer_schema(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {
+		.path = fx->path, .retention_days = KEEP_ALL, .retry_ms = 20};
+	struct steer_store *st;
+	char buf[512];
+
+	q_exec(fx->path, "CREATE TABLE future (x); PRAGMA user_version = 99");
+	st = start(&o);
+	assert_int_equal(steer_store_flush(st, 2000), STEER_EDB);
+	assert_false(stats(st).db_ok);
+	steer_store_free(st);
+	/* left alone: not migrated, not moved aside as corrupt */
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 99);
+	assert_string_equal(find_entry(fx->dir, "steerd.db.corrupt-", buf, sizeof(buf)), "");
+}
+
+static int64_t fake_wall(void *arg)
+{
+	return *(const int64_t *)arg;
+}
+
+static void test_retention(void **state)
+{
+	struct fx *fx = *state;
+	int64_t now = 0; /* cut-off = now - 7 days: nothing is old yet */
+	struct steer_store_opts o = {.path = fx->path,
+				     .flush_ms = 60000, /* one tick per flush */
+				     .prune_batch = 10,
+				     .wall_ms = fake_wall,
+				     .wall_arg = &now};
+	const char *old_sql = "SELECT count(*) FROM probes WHERE time_ms < 5000";
+	struct steer_store *st = start(&o);
+
+	for (int i = 0; i < 35; i++)
+		assert_true(put(st, 1000 + i, "web1", 1));
+	for (int i = 0; i < 5; i++)
+		assert_true(put(st, 9 * DAY_MS + i, "web1", 1));
+	put_origin_t(st, 500, "www", "web1", "up");
+	put_origin_t(st, 600, "www", "web1", "down");
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+	assert_int_equal(q_int(fx->path, old_sql), 35);
+
+	now = 10 * DAY_MS; /* cut-off 3 days: the 35 probes at ~1 s are old */
+	st = start(&o);
+	for (int left = 25; left >= 0; left -= 10) {
+		assert_int_equal(steer_store_flush(st, 2000), 0); /* one batch per tick */
+		assert_int_equal(q_int(fx->path, old_sql), left);
+	}
+	assert_int_equal(steer_store_flush(st, 2000), 0); /* 5 left: this batch ends the pass */
+	assert_int_equal(q_int(fx->path, old_sql), 0);
+	assert_true(put(st, 2000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0); /* next pass only in a minute */
+	assert_int_equal(q_int(fx->path, old_sql), 1);
+	steer_store_free(st);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes WHERE time_ms > 5000"), 5);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origin_transitions"), 2);
+}
+
+/* ":memory:" (component tests of other modules): no file checks, no WAL, still works. */
+static void test_memory(void **state)
+{
+	const struct steer_store_opts o = {.path = ":memory:", .retention_days = KEEP_ALL};
+	struct steer_store *st = start(&o);
+
+	(void)state;
+	assert_true(put(st, 1000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_true(put(st, 2000, "web1", 1));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(stats(st).written, 2);
+	assert_int_equal(stats(st).errors, 0);
+	assert_true(stats(st).db_ok);
+	steer_store_free(st);
+}
+
+static void test_api_edges(void **state)
+{
+	const struct steer_store_opts none = {0};
+	struct steer_store *st = NULL;
+
+	(void)state;
+	steer_store_free(NULL);
+	assert_int_equal(steer_store_new(&none, &st), STEER_EINVAL);
+	assert_int_equal(steer_store_new(NULL, &st), STEER_EINVAL);
+	assert_null(st);
+	assert_false(put(NULL, 1, "web1", 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_missing_and_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwritable_midrun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unwritable_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_api_edges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
