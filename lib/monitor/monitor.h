@@ -19,11 +19,15 @@ struct steer_prober;
 struct event_base;
 
 /**
- * Create a prober for every origin of every pool of @p cfg that has a monitor.
+ * Create a prober for every origin of every pool of @p cfg that has a monitor. Disabled
+ * pools and disabled origins are not probed.
  * @param cfg   Config (borrowed; must outlive the prober).
  * @param done  Called on the monitor thread with each result (borrowed for the call).
+ * @param arg   Passed to @p done.
  * @param out   Receives the prober (free with steer_prober_free()).
+ * @param err   Receives the detail of a failure (may be NULL).
  * @return 0, STEER_ENOMEM, or STEER_EPROBE with @p err set (curl init failed).
+ * Context: owner thread; reads /etc/resolv.conf when a tcp monitor probes a hostname.
  */
 STEER_MUSTCHECK int steer_prober_new(const struct steer_config *cfg, steer_probe_done_fn *done,
 				     void *arg, struct steer_prober **out, struct steer_err *err);
@@ -36,7 +40,8 @@ struct event_base *steer_prober_get_base(struct steer_prober *p);
 
 /**
  * Start the monitor thread. The first round of probes starts at once, spread over the
- * first 1 s (then over each monitor's interval), so a restart does not wait an interval.
+ * first 1 s (or over the interval, if shorter), so a restart does not wait an interval;
+ * each origin is then probed every interval after its first probe.
  * @return 0 or a negative errno.
  */
 STEER_MUSTCHECK int steer_prober_start(struct steer_prober *p);
@@ -44,7 +49,30 @@ STEER_MUSTCHECK int steer_prober_start(struct steer_prober *p);
 /** Stop: abort transfers, join the thread (idempotent). */
 void steer_prober_stop(struct steer_prober *p);
 
-/** Stop and free (NULL-safe). */
+/**
+ * Stop and free (NULL-safe). Events the owner added to the base must be freed first.
+ */
 void steer_prober_free(struct steer_prober *p);
+
+/**
+ * Offset of the first probe of the @p k-th of the @p n origins probed by one monitor:
+ * `k * min(interval, 1 s) / n`, so the first round covers every origin within 1 s.
+ * @param k            Rank of the origin among the monitor's probed origins (< @p n).
+ * @param n            Number of origins the monitor probes (> 0).
+ * @param interval_ms  The monitor's interval.
+ * @return Offset in ms from the prober's start. Context: any; pure.
+ */
+uint32_t steer_prober_first_offset_ms(uint32_t k, uint32_t n, uint32_t interval_ms);
+
+/**
+ * When the probe after the one scheduled at @p due_ms is due: one @p interval_ms later,
+ * so late timers do not accumulate drift; ticks already in the past at @p now_ms are
+ * skipped rather than fired in a burst.
+ * @param due_ms       Monotonic time the current tick was scheduled for.
+ * @param interval_ms  The monitor's interval (> 0).
+ * @param now_ms       Monotonic time now.
+ * @return The next due time, always > @p now_ms. Context: any; pure.
+ */
+int64_t steer_prober_next_due_ms(int64_t due_ms, uint32_t interval_ms, int64_t now_ms);
 
 #endif
