@@ -87,8 +87,13 @@ static int load(const char *path, struct steer_config **cfg, struct steer_zone *
 	struct steer_errs errs = {0};
 	int rc = steer_config_load(path, cfg, &errs);
 
-	if (rc == 0)
+	if (rc == 0) {
 		rc = steer_zone_new(*cfg, zone, &errs);
+		if (rc < 0) {
+			steer_config_free(*cfg);
+			*cfg = NULL;
+		}
+	}
 	if (rc < 0) {
 		if (errs.n > 0)
 			print_errs(&errs);
@@ -99,8 +104,90 @@ static int load(const char *path, struct steer_config **cfg, struct steer_zone *
 	return rc;
 }
 
-/* Wait for SIGINT or SIGTERM (blocked in every thread, so only sigwait sees them). */
-static int wait_for_stop(void)
+/* What is being served; replaced as a whole by a reload. */
+struct daemon {
+	const char *path;
+	struct steer_config *cfg;
+	struct steer_zone *zone;
+	struct steer_watch *watch;
+	struct steer_server *srv;
+};
+
+struct old_config {
+	struct steer_config *cfg;
+	struct steer_zone *zone;
+};
+
+/* Runs once no DNS worker can still read the old zone (which points into the config). */
+static void old_config_free(void *arg)
+{
+	struct old_config *old = arg;
+
+	steer_zone_free(old->zone);
+	steer_config_free(old->cfg);
+	free(old);
+}
+
+static bool same_sockets(const struct steer_config *a, const struct steer_config *b)
+{
+	if (a->n_listen != b->n_listen || a->workers != b->workers ||
+	    a->tcp_max_clients != b->tcp_max_clients ||
+	    a->tcp_idle_timeout_ms != b->tcp_idle_timeout_ms)
+		return false;
+	for (size_t i = 0; i < a->n_listen; i++)
+		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * SIGHUP: load and validate everything; on any error the running config keeps serving.
+ * Origins that survive keep their health (DESIGN.md §2, invariant 4).
+ */
+static void reload(struct daemon *d)
+{
+	struct steer_config *cfg = NULL;
+	struct steer_zone *zone = NULL;
+	struct steer_watch *watch = NULL;
+	struct steer_health_snapshot *snap;
+	struct old_config *old = calloc(1, sizeof(*old));
+	struct steer_err err = {0};
+
+	if (old == NULL || load(d->path, &cfg, &zone) < 0) {
+		log_err("reload of %s failed; still serving the previous configuration", d->path);
+		free(old);
+		return;
+	}
+	if (!same_sockets(d->cfg, cfg))
+		log_warn("reload: listen, workers and tcp settings take effect only after a "
+			 "restart");
+	steer_watch_stop(d->watch); /* the old engine is final from here on */
+	snap = steer_server_snapshot_dup(d->srv);
+	if (snap == NULL || steer_watch_new(cfg, d->cfg, snap, &watch) < 0) {
+		log_err("reload: out of memory; still serving the previous configuration");
+		steer_health_snapshot_free(snap);
+		steer_zone_free(zone);
+		steer_config_free(cfg);
+		free(old);
+		return;
+	}
+	steer_health_snapshot_free(snap);
+	old->cfg = d->cfg;
+	old->zone = d->zone;
+	steer_server_replace(d->srv, zone, steer_watch_snapshot(watch), old_config_free, old);
+	steer_watch_free(d->watch);
+	d->cfg = cfg;
+	d->zone = zone;
+	d->watch = watch;
+	if (steer_watch_start(watch, d->srv, &err) < 0)
+		log_err("reload: cannot start health monitoring: %s", err.msg);
+	log_notice("reloaded %s: zone %s, %zu names, %zu balancers, %zu pools, %zu origins",
+		   d->path, cfg->zone.name, steer_zone_node_count(zone), cfg->n_balancers,
+		   cfg->n_pools, cfg->n_origins);
+}
+
+/* Serve until SIGINT or SIGTERM (blocked in every thread: only sigwait sees them). */
+static int wait_for_stop(struct daemon *d)
 {
 	sigset_t set;
 	int sig = 0;
@@ -113,48 +200,44 @@ static int wait_for_stop(void)
 		if (sigwait(&set, &sig) != 0)
 			break;
 		if (sig == SIGHUP)
-			log_warn("SIGHUP: configuration reload is not implemented yet; restart "
-				 "steerd");
+			reload(d);
 	}
 	return sig;
 }
 
-static int serve(const struct steer_config *cfg, const struct steer_zone *zone)
+static int serve(struct daemon *d)
 {
-	struct steer_watch *watch = NULL;
-	struct steer_server *srv = NULL;
 	struct steer_err err = {0};
 	int rc = 1;
 
 	/* health is restored from the store before a single answer goes out */
-	if (steer_watch_new(cfg, &watch) < 0 ||
-	    steer_server_new(cfg, zone, steer_watch_snapshot(watch), &srv, &err) < 0 ||
-	    steer_server_start(srv, &err) < 0) {
+	if (steer_watch_new(d->cfg, NULL, NULL, &d->watch) < 0 ||
+	    steer_server_new(d->cfg, d->zone, steer_watch_snapshot(d->watch), &d->srv, &err) < 0 ||
+	    steer_server_start(d->srv, &err) < 0) {
 		log_err("cannot start: %s", err.msg[0] != '\0' ? err.msg : "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < cfg->n_listen; i++)
-		log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
+	for (size_t i = 0; i < d->cfg->n_listen; i++)
+		log_info("listening on %s (udp, tcp)", d->cfg->listen[i].text);
 	log_info("serving zone %s: %zu names, %zu balancers, %zu pools, %zu origins, %zu workers",
-		 cfg->zone.name, steer_zone_node_count(zone), cfg->n_balancers, cfg->n_pools,
-		 cfg->n_origins, steer_server_workers(srv));
-	if (steer_watch_start(watch, srv, &err) < 0) {
+		 d->cfg->zone.name, steer_zone_node_count(d->zone), d->cfg->n_balancers,
+		 d->cfg->n_pools, d->cfg->n_origins, steer_server_workers(d->srv));
+	if (steer_watch_start(d->watch, d->srv, &err) < 0) {
 		log_err("cannot start health monitoring: %s", err.msg);
 		goto out;
 	}
-	log_info("signal %d: stopping", wait_for_stop());
+	log_info("signal %d: stopping", wait_for_stop(d));
 	rc = 0;
 out:
-	steer_watch_free(watch); /* first: it publishes into the server */
-	steer_server_free(srv);
+	steer_watch_free(d->watch); /* first: it publishes into the server */
+	steer_server_free(d->srv);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
-	struct steer_config *cfg = NULL;
-	struct steer_zone *zone = NULL;
+	struct daemon d = {0};
 	sigset_t set;
 	int rc;
 
@@ -169,15 +252,16 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (load(o.config, &cfg, &zone) < 0)
+	d.path = o.config;
+	if (load(o.config, &d.cfg, &d.zone) < 0)
 		return 1;
 	if (o.check) {
 		printf("configuration ok\n");
 		rc = 0;
 	} else {
-		rc = serve(cfg, zone);
+		rc = serve(&d);
 	}
-	steer_zone_free(zone);
-	steer_config_free(cfg);
+	steer_zone_free(d.zone);
+	steer_config_free(d.cfg);
 	return rc;
 }

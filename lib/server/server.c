@@ -96,16 +96,18 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 	struct steer_server *srv = wk->srv;
 	struct steer_client client;
 	struct steer_query_ctx ctx = {.client = &client, .rng = &wk->rng, .tcp = false};
+	const struct runtime *rt;
 	int k = 0;
 
 	steer_qsbr_enter(&srv->qsbr, wk->slot);
-	ctx.snap = atomic_load(&srv->snap);
+	rt = atomic_load(&srv->rt);
+	ctx.snap = rt->snap;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 		size_t len;
 
 		steer_server_client(&client, (const struct sockaddr *)h->msg_name);
-		len = steer_zone_answer(srv->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
+		len = steer_zone_answer(rt->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
 					b->out_buf[k], sizeof(b->out_buf[k]));
 		if (len == 0)
 			continue;
@@ -197,12 +199,22 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 		return STEER_ENOMEM;
 	}
 	srv->cfg = cfg;
-	srv->zone = zone;
-	atomic_store(&srv->snap, snap);
+	pthread_mutex_init(&srv->wlock, NULL);
+	{
+		struct runtime *rt = calloc(1, sizeof(*rt));
+
+		if (rt == NULL) {
+			steer_health_snapshot_free(snap);
+			free(srv);
+			return STEER_ENOMEM;
+		}
+		rt->zone = zone;
+		rt->snap = snap;
+		atomic_store(&srv->rt, rt);
+	}
 	srv->n_workers = cfg->workers != 0 ? cfg->workers : (size_t)cpu_count();
 	srv->udp = calloc(srv->n_workers * cfg->n_listen, sizeof(*srv->udp));
-	if (srv->udp == NULL ||
-	    steer_qsbr_init(&srv->qsbr, srv->n_workers * cfg->n_listen + 1) < 0)
+	if (srv->udp == NULL || steer_qsbr_init(&srv->qsbr, srv->n_workers * cfg->n_listen + 1) < 0)
 		goto out;
 	for (size_t w = 0; w < srv->n_workers; w++) {
 		for (size_t l = 0; l < cfg->n_listen; l++) {
@@ -249,33 +261,42 @@ void steer_server_stop(struct steer_server *srv)
 	steer_tcp_stop(srv->tcp);
 }
 
-void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap)
+static void runtime_free(void *arg)
 {
-	struct steer_health_snapshot *old = atomic_exchange(&srv->snap, snap);
+	struct runtime *rt = arg;
+
+	steer_health_snapshot_free(rt->snap);
+	free(rt);
+}
+
+/* Queue @p fn(@p arg) for when no reader can see what was just swapped out. Holds wlock. */
+static void retire_locked(struct steer_server *srv, void (*fn)(void *arg), void *arg,
+			  uint64_t epoch)
+{
 	struct retired *r = calloc(1, sizeof(*r));
 
 	if (r == NULL) {
 		/* cannot track it safely: keeping it forever is better than freeing it early */
-		log_err("out of memory retiring a health snapshot; leaking it");
-	} else {
-		r->snap = old;
-		r->epoch = steer_qsbr_retire(&srv->qsbr);
-		r->next = srv->retired;
-		srv->retired = r;
+		log_err("out of memory retiring an old runtime; leaking it");
+		return;
 	}
-	steer_server_reclaim(srv);
+	r->fn = fn;
+	r->arg = arg;
+	r->epoch = epoch;
+	r->next = srv->retired;
+	srv->retired = r;
 }
 
-void steer_server_reclaim(struct steer_server *srv)
+static void reclaim_locked(struct steer_server *srv, bool all)
 {
 	struct retired **pp = &srv->retired;
 
 	while (*pp != NULL) {
 		struct retired *r = *pp;
 
-		if (steer_qsbr_is_safe(&srv->qsbr, r->epoch)) {
+		if (all || steer_qsbr_is_safe(&srv->qsbr, r->epoch)) {
 			*pp = r->next;
-			steer_health_snapshot_free(r->snap);
+			r->fn(r->arg);
 			free(r);
 		} else {
 			pp = &r->next;
@@ -283,9 +304,65 @@ void steer_server_reclaim(struct steer_server *srv)
 	}
 }
 
-const struct steer_health_snapshot *steer_server_snapshot(struct steer_server *srv)
+/* Swap in a new runtime; the old one (and @p fn(@p arg), if any) is retired. */
+static void swap_runtime(struct steer_server *srv, const struct steer_zone *zone,
+			 struct steer_health_snapshot *snap, void (*fn)(void *arg), void *arg)
 {
-	return atomic_load(&srv->snap);
+	struct runtime *rt = calloc(1, sizeof(*rt));
+	struct runtime *old;
+	uint64_t epoch;
+
+	pthread_mutex_lock(&srv->wlock);
+	if (rt == NULL) {
+		log_err("out of memory publishing health; answers keep the old snapshot");
+		steer_health_snapshot_free(snap);
+		pthread_mutex_unlock(&srv->wlock);
+		return;
+	}
+	rt->zone = zone != NULL ? zone : atomic_load(&srv->rt)->zone;
+	rt->snap = snap;
+	old = atomic_exchange(&srv->rt, rt);
+	epoch = steer_qsbr_retire(&srv->qsbr);
+	retire_locked(srv, runtime_free, old, epoch);
+	if (fn != NULL)
+		retire_locked(srv, fn, arg, epoch);
+	reclaim_locked(srv, false);
+	pthread_mutex_unlock(&srv->wlock);
+}
+
+void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap)
+{
+	swap_runtime(srv, NULL, snap, NULL, NULL);
+}
+
+void steer_server_replace(struct steer_server *srv, const struct steer_zone *zone,
+			  struct steer_health_snapshot *snap, void (*retire)(void *arg), void *arg)
+{
+	swap_runtime(srv, zone, snap, retire, arg);
+}
+
+void steer_server_reclaim(struct steer_server *srv)
+{
+	pthread_mutex_lock(&srv->wlock);
+	reclaim_locked(srv, false);
+	pthread_mutex_unlock(&srv->wlock);
+}
+
+struct steer_health_snapshot *steer_server_snapshot_dup(struct steer_server *srv)
+{
+	struct steer_health_snapshot *copy = NULL;
+	const struct steer_health_snapshot *cur;
+
+	/* the lock keeps the current runtime from being retired and freed while copied */
+	pthread_mutex_lock(&srv->wlock);
+	cur = atomic_load(&srv->rt)->snap;
+	if (cur != NULL) {
+		copy = steer_health_snapshot_new(cur->n_origins, cur->generation);
+		if (copy != NULL)
+			memcpy(copy->state, cur->state, cur->n_origins);
+	}
+	pthread_mutex_unlock(&srv->wlock);
+	return copy;
 }
 
 size_t steer_server_workers(const struct steer_server *srv)
@@ -302,14 +379,9 @@ void steer_server_free(struct steer_server *srv)
 	for (size_t i = 0; i < srv->n_udp; i++)
 		close(srv->udp[i].fd);
 	free(srv->udp);
-	while (srv->retired != NULL) {
-		struct retired *r = srv->retired;
-
-		srv->retired = r->next;
-		steer_health_snapshot_free(r->snap);
-		free(r);
-	}
+	reclaim_locked(srv, true); /* every thread has stopped */
 	steer_qsbr_fini(&srv->qsbr);
-	steer_health_snapshot_free(atomic_load(&srv->snap));
+	runtime_free(atomic_load(&srv->rt));
+	pthread_mutex_destroy(&srv->wlock);
 	free(srv);
 }

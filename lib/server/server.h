@@ -46,11 +46,26 @@ void steer_server_free(struct steer_server *srv);
  */
 void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap);
 
-/** Free retired snapshots no worker can see any more. Context: the publishing thread. */
+/**
+ * Replace the zone and the snapshot at once (configuration reload). Listen addresses,
+ * workers and TCP limits stay as they were at steer_server_new().
+ * @param zone    New zone (borrowed; must stay valid until @p retire runs).
+ * @param snap    Snapshot indexed for the new zone's config; the server takes ownership.
+ * @param retire  Called with @p arg once no worker can still read the old zone (frees the
+ *                old zone and config); runs on a thread that publishes or reclaims.
+ * Context: any thread; never blocks the answer path.
+ */
+void steer_server_replace(struct steer_server *srv, const struct steer_zone *zone,
+			  struct steer_health_snapshot *snap, void (*retire)(void *arg), void *arg);
+
+/** Free retired objects no worker can see any more. Context: any writer thread. */
 void steer_server_reclaim(struct steer_server *srv);
 
-/** The current snapshot (borrowed; valid until the next publish on the calling thread). */
-const struct steer_health_snapshot *steer_server_snapshot(struct steer_server *srv);
+/**
+ * Copy of the current snapshot's states for steering computations outside the answer path
+ * (pool and balancer state). @return a new snapshot the caller frees, or NULL.
+ */
+struct steer_health_snapshot *steer_server_snapshot_dup(struct steer_server *srv);
 
 /** Number of UDP worker threads. */
 size_t steer_server_workers(const struct steer_server *srv);

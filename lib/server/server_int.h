@@ -23,19 +23,27 @@ struct udp_worker {
 
 struct steer_server {
 	const struct steer_config *cfg;
-	const struct steer_zone *zone;
-	_Atomic(struct steer_health_snapshot *) snap;
+	_Atomic(struct runtime *) rt; /* what the answer path reads: zone + health */
+	pthread_mutex_t wlock;        /* writers only (publish, replace, reclaim) */
 	atomic_bool stopping;
 	struct udp_worker *udp;
 	size_t n_udp;
 	size_t n_workers;
 	struct steer_tcp *tcp;
-	struct steer_qsbr qsbr; /* slots 0..n_udp-1: UDP workers; n_udp: TCP thread */
-	struct retired *retired; /* snapshots waiting for readers to move on */
+	struct steer_qsbr qsbr;  /* slots 0..n_udp-1: UDP workers; n_udp: TCP thread */
+	struct retired *retired; /* objects waiting for readers to move on */
+};
+
+/* Immutable pair read through one atomic pointer, so a reload never pairs a new zone with
+ * a snapshot indexed for the old config. */
+struct runtime {
+	const struct steer_zone *zone;
+	struct steer_health_snapshot *snap;
 };
 
 struct retired {
-	struct steer_health_snapshot *snap;
+	void (*fn)(void *arg);
+	void *arg;
 	uint64_t epoch;
 	struct retired *next;
 };

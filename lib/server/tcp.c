@@ -45,6 +45,7 @@ struct steer_tcp {
 	struct tconn *conns;
 	uint64_t rng;
 	struct timeval idle;
+	size_t max_clients; /* copied: the config may be replaced by a reload */
 	uint8_t out[2 + STEER_DNS_TCP_MAX];
 };
 
@@ -68,6 +69,7 @@ static bool conn_answer_one(struct tconn *c, struct evbuffer *in)
 {
 	struct steer_tcp *t = c->t;
 	struct steer_query_ctx ctx = {.client = &c->client, .rng = &t->rng, .tcp = true};
+	const struct runtime *rt;
 	uint8_t pfx[2];
 	size_t qlen, len;
 	const uint8_t *q;
@@ -81,8 +83,9 @@ static bool conn_answer_one(struct tconn *c, struct evbuffer *in)
 	if (q == NULL)
 		return false;
 	steer_qsbr_enter(&t->srv->qsbr, t->srv->n_udp);
-	ctx.snap = atomic_load(&t->srv->snap);
-	len = steer_zone_answer(t->srv->zone, &ctx, q + 2, qlen, t->out + 2, STEER_DNS_TCP_MAX);
+	rt = atomic_load(&t->srv->rt);
+	ctx.snap = rt->snap;
+	len = steer_zone_answer(rt->zone, &ctx, q + 2, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
 	evbuffer_drain(in, 2 + qlen);
 	if (len > 0) {
@@ -140,7 +143,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 
 	(void)lis;
 	(void)salen;
-	if (t->n_conns >= t->srv->cfg->tcp_max_clients) {
+	if (t->n_conns >= t->max_clients) {
 		close(fd); /* over the limit: refuse rather than queue */
 		return;
 	}
@@ -177,6 +180,7 @@ int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer
 	if (t == NULL)
 		return STEER_ENOMEM;
 	t->srv = srv;
+	t->max_clients = cfg->tcp_max_clients;
 	t->idle.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
 	t->idle.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
 	if (evthread_use_pthreads() < 0)

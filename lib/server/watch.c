@@ -84,7 +84,8 @@ static void compute_states(struct steer_watch *w, const struct steer_health_snap
 			t.pool = p->name;
 			t.from = w->pool_ok[i] ? "healthy" : "unhealthy";
 			t.to = ok ? "healthy" : "unhealthy";
-			t.reason = ok ? "enough origins up" : "fewer origins up than minimum_origins";
+			t.reason =
+				ok ? "enough origins up" : "fewer origins up than minimum_origins";
 			steer_log(ok ? STEER_LOG_NOTICE : STEER_LOG_WARN, STEER_LOG_SRC,
 				  "pool=%s %s->%s", p->name, t.from, t.to);
 			steer_store_put_transition(w->store, &t);
@@ -161,7 +162,10 @@ static void on_result(void *arg, const struct steer_probe_result *res)
 	t.to = steer_health_state_name(tr.to);
 	t.reason = tr.reason;
 	steer_store_put_transition(w->store, &t);
-	compute_states(w, steer_server_snapshot(w->srv), tr.time_ms, true);
+	snap = steer_health_engine_snapshot(w->eng);
+	if (snap != NULL)
+		compute_states(w, snap, tr.time_ms, true);
+	steer_health_snapshot_free(snap);
 }
 
 static void on_reclaim(evutil_socket_t fd, short what, void *arg)
@@ -203,12 +207,41 @@ static int engine_new(struct steer_watch *w)
 	return w->eng != NULL ? 0 : STEER_ENOMEM;
 }
 
-int steer_watch_new(const struct steer_config *cfg, struct steer_watch **out)
+static void restore_from_store(struct steer_watch *w)
+{
+	struct steer_err err = {0};
+	int n = steer_store_restore(w->cfg->state_path, restore_one, w, &err);
+
+	if (n < 0)
+		log_err("cannot restore health from %s: %s; origins start unknown",
+			w->cfg->state_path, err.msg);
+	else
+		log_info("restored the last known state of %d origins from %s", n,
+			 w->cfg->state_path);
+}
+
+/* Reload: an origin keeps its state if the new config has the same pool, name, address. */
+static void carry_over(struct steer_watch *w, const struct steer_config *prev,
+		       const struct steer_health_snapshot *snap)
+{
+	for (size_t i = 0; i < prev->n_pools; i++) {
+		const struct steer_pool *p = &prev->pools[i];
+
+		for (size_t k = 0; k < p->n_origins; k++) {
+			const struct steer_origin *o = &p->origins[k];
+
+			if (o->index < snap->n_origins && snap->state[o->index] != 0)
+				restore_one(w, p->name, o->name, o->address,
+					    steer_health_state_name(snap->state[o->index]), 0);
+		}
+	}
+}
+
+int steer_watch_new(const struct steer_config *cfg, const struct steer_config *prev_cfg,
+		    const struct steer_health_snapshot *prev_snap, struct steer_watch **out)
 {
 	struct steer_watch *w = calloc(1, sizeof(*w));
 	struct steer_health_snapshot *snap;
-	struct steer_err err = {0};
-	int n;
 
 	if (w == NULL)
 		return STEER_ENOMEM;
@@ -217,12 +250,10 @@ int steer_watch_new(const struct steer_config *cfg, struct steer_watch **out)
 		steer_watch_free(w);
 		return STEER_ENOMEM;
 	}
-	n = steer_store_restore(cfg->state_path, restore_one, w, &err);
-	if (n < 0)
-		log_err("cannot restore health from %s: %s; origins start unknown", cfg->state_path,
-			err.msg);
+	if (prev_cfg != NULL && prev_snap != NULL)
+		carry_over(w, prev_cfg, prev_snap);
 	else
-		log_info("restored the last known state of %d origins from %s", n, cfg->state_path);
+		restore_from_store(w);
 	snap = steer_health_engine_snapshot(w->eng);
 	if (snap == NULL) {
 		steer_watch_free(w);

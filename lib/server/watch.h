@@ -14,13 +14,18 @@ struct steer_health_snapshot;
 struct steer_watch;
 
 /**
- * Build the health engine for @p cfg and restore the last known states from the store
- * file (cfg->state_path). A store that cannot be read is logged; origins start unknown.
+ * Build the health engine for @p cfg. At start (@p prev_cfg NULL) the last known states
+ * are restored from the store file (cfg->state_path; a store that cannot be read is
+ * logged and origins start unknown). On reload, origins that survive (same pool, name and
+ * address) keep their state from @p prev_snap, which is indexed for @p prev_cfg.
  * @param out  Receives the watch (free with steer_watch_free()).
  * @return 0 or STEER_ENOMEM.
- * Context: start-up, before the listeners open.
+ * Context: start-up (before the listeners open) or reload, on the main thread.
  */
-STEER_MUSTCHECK int steer_watch_new(const struct steer_config *cfg, struct steer_watch **out);
+STEER_MUSTCHECK int steer_watch_new(const struct steer_config *cfg,
+				    const struct steer_config *prev_cfg,
+				    const struct steer_health_snapshot *prev_snap,
+				    struct steer_watch **out);
 
 /**
  * The snapshot of the restored states, for steer_server_new().
