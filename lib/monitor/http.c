@@ -168,8 +168,13 @@ void mon_http_fini(struct steer_prober *p)
 	if (p->multi != NULL)
 		curl_multi_cleanup(p->multi); /* may still remove sockets through the callback */
 	p->multi = NULL;
-	while (p->socks != NULL)
-		sock_free(p, p->socks);
+	for (struct mon_sock *ms = p->socks, *next; ms != NULL; ms = next) {
+		next = ms->next;
+		if (ms->ev != NULL)
+			event_free(ms->ev);
+		free(ms);
+	}
+	p->socks = NULL;
 	if (p->curl_timer != NULL)
 		event_free(p->curl_timer);
 	p->curl_timer = NULL;
@@ -242,9 +247,9 @@ static void tls_reason(const struct mon_slot *s, CURLcode cc, char *reason, size
 		break;
 	}
 	if (detail[0] != '\0')
-		snprintf(reason, size, "tls: %s (%s)", what, detail);
+		mon_reason(reason, size, "tls: %s (%s)", what, detail);
 	else
-		snprintf(reason, size, "tls: %s", what);
+		mon_reason(reason, size, "tls: %s", what);
 }
 
 static bool is_tls_error(CURLcode cc)
@@ -277,19 +282,19 @@ static void curl_reason(const struct mon_slot *s, CURLcode cc, char *reason, siz
 
 	curl_easy_getinfo(s->http.easy, CURLINFO_OS_ERRNO, &os_errno);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
-		snprintf(reason, size, "timeout after %u ms", s->mon->timeout_ms);
+		mon_reason(reason, size, "timeout after %u ms", s->mon->timeout_ms);
 	else if (cc == CURLE_COULDNT_RESOLVE_HOST)
-		snprintf(reason, size, "dns: cannot resolve %s",
-			 s->origin->is_ip ? s->http.host : s->origin->address);
+		mon_reason(reason, size, "dns: cannot resolve %s",
+			   s->origin->is_ip ? s->http.host : s->origin->address);
 	else if (cc == CURLE_COULDNT_CONNECT && os_errno == ECONNREFUSED)
-		snprintf(reason, size, "connect refused");
+		mon_reason(reason, size, "connect refused");
 	else if (cc == CURLE_COULDNT_CONNECT && os_errno != 0)
-		snprintf(reason, size, "connect: %s",
-			 steer_errno_str((int)os_errno, buf, sizeof(buf)));
+		mon_reason(reason, size, "connect: %s",
+			   steer_errno_str((int)os_errno, buf, sizeof(buf)));
 	else if (is_tls_error(cc))
 		tls_reason(s, cc, reason, size);
 	else
-		snprintf(reason, size, "curl: %s", curl_easy_strerror(cc));
+		mon_reason(reason, size, "curl: %s", curl_easy_strerror(cc));
 }
 
 static bool classify(struct mon_slot *s, CURLcode cc, int status, char *reason, size_t size)
@@ -303,11 +308,11 @@ static bool classify(struct mon_slot *s, CURLcode cc, int status, char *reason, 
 		return false;
 	}
 	if (!code_ok(m, status)) {
-		snprintf(reason, size, "status %d not in %s", status, m->expected_codes);
+		mon_reason(reason, size, "status %d not in %s", status, m->expected_codes);
 		return false;
 	}
 	if (m->expected_body != NULL && !s->http.body_matched) {
-		snprintf(reason, size, "body lacks \"%s\"", m->expected_body);
+		mon_reason(reason, size, "body lacks \"%s\"", m->expected_body);
 		return false;
 	}
 	return true;
@@ -325,7 +330,7 @@ int mon_http_start(struct mon_slot *s, char *reason, size_t size)
 	if (s->mon->expected_body != NULL) {
 		h->body = malloc(MON_READ_MAX);
 		if (h->body == NULL) {
-			snprintf(reason, size, "out of memory");
+			mon_reason(reason, size, "out of memory");
 			return STEER_ENOMEM;
 		}
 	}
@@ -333,7 +338,7 @@ int mon_http_start(struct mon_slot *s, char *reason, size_t size)
 	if (mc != CURLM_OK) {
 		free(h->body);
 		h->body = NULL;
-		snprintf(reason, size, "curl: %s", curl_multi_strerror(mc));
+		mon_reason(reason, size, "curl: %s", curl_multi_strerror(mc));
 		return STEER_EPROBE;
 	}
 	h->in_multi = true;
@@ -494,6 +499,10 @@ static int set_options(struct mon_slot *s)
 	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, m->follow_redirects ? 1L : 0L) !=
 	       CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRS) != CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/* ending a transfer mid-lookup must not wait for the resolver thread (7.87+) */
+	bad |= curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L) != CURLE_OK;
+#endif
 	if (strcmp(m->method, "HEAD") == 0)
 		bad |= curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	if (s->http.headers != NULL)
@@ -516,8 +525,9 @@ int mon_http_slot_init(struct mon_slot *s, struct steer_err *err)
 	if (rc < 0)
 		return rc;
 	if (set_options(s) != 0)
-		return steer_err_set(err, STEER_EPROBE, "pool=%s origin=%s: curl_easy_setopt failed",
-				     s->pool->name, s->origin->name);
+		return steer_err_set(err, STEER_EPROBE,
+				     "pool=%s origin=%s: curl_easy_setopt failed", s->pool->name,
+				     s->origin->name);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,7 @@ static int global_rc;
 /* curl and libevent threading are process-wide; the server may enable the latter too. */
 static void global_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		global_rc = STEER_EPROBE;
-	else if (evthread_use_pthreads() < 0)
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || evthread_use_pthreads() < 0)
 		global_rc = STEER_EPROBE;
 }
 
@@ -74,6 +73,16 @@ int64_t steer_prober_next_due_ms(int64_t due_ms, uint32_t interval_ms, int64_t n
 	return next;
 }
 
+void mon_reason(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive of v14 */
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 bool mon_contains(const char *hay, size_t hay_len, const char *needle, bool fold)
 {
 	size_t n = strlen(needle);
@@ -85,7 +94,7 @@ bool mon_contains(const char *hay, size_t hay_len, const char *needle, bool fold
 
 		if (fold) {
 			while (j < n && tolower((unsigned char)hay[i + j]) ==
-					       tolower((unsigned char)needle[j]))
+						tolower((unsigned char)needle[j]))
 				j++;
 		} else {
 			while (j < n && hay[i + j] == needle[j])
@@ -100,7 +109,8 @@ bool mon_contains(const char *hay, size_t hay_len, const char *needle, bool fold
 static void arm(struct mon_slot *s, int64_t now_ms)
 {
 	int64_t d = s->due_ms > now_ms ? s->due_ms - now_ms : 0;
-	struct timeval tv = {.tv_sec = (time_t)(d / 1000), .tv_usec = (suseconds_t)(d % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(d / 1000),
+			     .tv_usec = (suseconds_t)(d % 1000) * 1000};
 
 	evtimer_add(s->timer, &tv);
 }
@@ -125,7 +135,7 @@ void mon_attempt_done(struct mon_slot *s, bool ok, int http_status, const char *
 	s->out.ok = ok;
 	s->out.http_status = http_status;
 	s->out.end_ms = mon_now_ms();
-	snprintf(s->out.reason, sizeof(s->out.reason), "%s", reason != NULL ? reason : "");
+	mon_reason(s->out.reason, sizeof(s->out.reason), "%s", reason != NULL ? reason : "");
 	event_active(s->kick, EV_TIMEOUT, 0);
 }
 
@@ -141,7 +151,7 @@ static void deliver(struct mon_slot *s)
 	int64_t rtt = s->out.end_ms - s->start_ms;
 
 	res.rtt_ms = rtt > 0 ? (uint32_t)rtt : 0;
-	snprintf(res.reason, sizeof(res.reason), "%s", s->out.ok ? "" : s->out.reason);
+	mon_reason(res.reason, sizeof(res.reason), "%s", s->out.ok ? "" : s->out.reason);
 	s->busy = false;
 	log_debug("pool=%s origin=%s addr=%s ok=%d rtt_ms=%u status=%d attempts=%u reason=\"%s\"",
 		  s->pool->name, s->origin->name, s->origin->address, res.ok, res.rtt_ms,
@@ -290,7 +300,8 @@ int steer_prober_new(const struct steer_config *cfg, steer_probe_done_fn *done, 
 
 	pthread_once(&global_once, global_init);
 	if (global_rc < 0)
-		return steer_err_set(err, global_rc, "cannot initialise libcurl or libevent threads");
+		return steer_err_set(err, global_rc,
+				     "cannot initialise libcurl or libevent threads");
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return STEER_ENOMEM;

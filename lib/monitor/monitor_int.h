@@ -28,7 +28,7 @@ struct evutil_addrinfo;
 struct mon_sock;
 
 /* At most this much of a response body (or TCP reply) is read. */
-#define MON_READ_MAX (64u * 1024u)
+#define MON_READ_MAX ((size_t)64 * 1024)
 
 enum mon_tcp_phase {
 	MON_TCP_IDLE,
@@ -122,6 +122,9 @@ int64_t mon_now_ms(void);
  * @param reason  "" or NULL when @p ok; copied.
  */
 void mon_attempt_done(struct mon_slot *s, bool ok, int http_status, const char *reason);
+
+/** Format a probe failure reason into @p buf, cut at @p size (reasons are short text). */
+void mon_reason(char *buf, size_t size, const char *fmt, ...) STEER_PRINTF(3, 4);
 
 /** Case-insensitive (@p fold) or exact search of @p needle in @p hay[0..hay_len). */
 bool mon_contains(const char *hay, size_t hay_len, const char *needle, bool fold);

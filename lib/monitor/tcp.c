@@ -62,9 +62,10 @@ static void tcp_fail_errno(struct mon_slot *s, const char *what, int e)
 	char buf[128], reason[STEER_REASON_MAX];
 
 	if (e == ECONNREFUSED)
-		snprintf(reason, sizeof(reason), "connect refused");
+		mon_reason(reason, sizeof(reason), "connect refused");
 	else
-		snprintf(reason, sizeof(reason), "%s: %s", what, steer_errno_str(e, buf, sizeof(buf)));
+		mon_reason(reason, sizeof(reason), "%s: %s", what,
+			   steer_errno_str(e, buf, sizeof(buf)));
 	tcp_finish(s, false, reason);
 }
 
@@ -72,7 +73,7 @@ static void reply_lacks(struct mon_slot *s)
 {
 	char reason[STEER_REASON_MAX];
 
-	snprintf(reason, sizeof(reason), "tcp: reply lacks \"%s\"", s->mon->expect);
+	mon_reason(reason, sizeof(reason), "tcp: reply lacks \"%s\"", s->mon->expect);
 	tcp_finish(s, false, reason);
 }
 
@@ -88,7 +89,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		reply_lacks(s);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "timeout after %u ms", s->mon->timeout_ms);
+	mon_reason(reason, sizeof(reason), "timeout after %u ms", s->mon->timeout_ms);
 	tcp_finish(s, false, reason);
 }
 
@@ -261,7 +262,7 @@ static void tcp_connect_next(struct mon_slot *s)
 		tcp_fail_errno(s, "connect", t->last_errno);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "dns: cannot resolve %s", s->origin->address);
+	mon_reason(reason, sizeof(reason), "dns: cannot resolve %s", s->origin->address);
 	tcp_finish(s, false, reason);
 }
 
@@ -311,7 +312,7 @@ static void on_dns(int result, struct evutil_addrinfo *res, void *arg)
 	if (result != 0 || res == NULL) {
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
-		snprintf(reason, sizeof(reason), "dns: cannot resolve %s", s->origin->address);
+		mon_reason(reason, sizeof(reason), "dns: cannot resolve %s", s->origin->address);
 		tcp_finish(s, false, reason);
 		return;
 	}
@@ -342,7 +343,7 @@ int mon_tcp_start(struct mon_slot *s, char *reason, size_t size)
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 
 	if (evtimer_add(t->deadline, &tv) < 0) {
-		snprintf(reason, size, "tcp: cannot arm the deadline");
+		mon_reason(reason, size, "tcp: cannot arm the deadline");
 		return STEER_ENOMEM;
 	}
 	t->last_errno = 0;
