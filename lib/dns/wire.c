@@ -106,9 +106,11 @@ static int parse_opt(struct steer_dns_query *q, size_t rd, uint16_t rdlen, uint1
 	return 0;
 }
 
-static int parse_additional(struct steer_dns_query *q, size_t off, uint16_t arcount)
+/* Skip @p skip records (answer and authority sections), then read the additional
+ * section (@p arcount records) for the OPT, which is valid there only. */
+static int parse_records(struct steer_dns_query *q, size_t off, uint32_t skip, uint16_t arcount)
 {
-	for (uint16_t i = 0; i < arcount; i++) {
+	for (uint32_t i = 0; i < skip + arcount; i++) {
 		bool root;
 		uint16_t type, cls, rdlen;
 		uint32_t ttl;
@@ -122,7 +124,8 @@ static int parse_additional(struct steer_dns_query *q, size_t off, uint16_t arco
 		off += 10;
 		if (off + rdlen > q->len)
 			return -1;
-		if (type == STEER_RR_OPT && (!root || parse_opt(q, off, rdlen, cls, ttl) < 0))
+		if (type == STEER_RR_OPT &&
+		    (i < skip || !root || parse_opt(q, off, rdlen, cls, ttl) < 0))
 			return -1;
 		off += rdlen;
 	}
@@ -155,11 +158,17 @@ enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
 		q->question_end = off;
 		q->has_question = true;
 	}
-	if (q->opcode != 0)
+	if (q->opcode != 0) {
+		/* best effort: an OPT found here goes back in the NOTIMP (RFC 6891 §7) */
+		if (q->has_question)
+			(void)parse_records(q, off, (uint32_t)ancount + nscount, arcount);
 		return STEER_DNS_NOTIMP;
-	if (!q->has_question || ancount != 0 || nscount != 0)
+	}
+	/* RFC 1995 §3: an IXFR query carries the client's SOA in the authority section; it
+	 * must parse so that the client gets NOTIMP (no zone transfers), not FORMERR */
+	if (!q->has_question || ancount != 0 || (nscount != 0 && q->qtype != STEER_RR_IXFR))
 		return STEER_DNS_FORMERR;
-	if (parse_additional(q, off, arcount) < 0)
+	if (parse_records(q, off, nscount, arcount) < 0)
 		return STEER_DNS_FORMERR;
 	return STEER_DNS_OK;
 }
@@ -248,7 +257,7 @@ size_t steer_dns_opt_size(const struct steer_dns_query *q, size_t nsid_len, bool
 
 	if (!q->edns)
 		return 0;
-	if (q->nsid)
+	if (q->nsid && nsid_len > 0) /* an empty identity is left out, not sent empty */
 		n += 4 + nsid_len;
 	if (ede)
 		n += 6;
@@ -269,7 +278,7 @@ void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_quer
 	steer_dns_put_u16(w, STEER_DNS_UDP_MAX);
 	steer_dns_put_u32(w, ttl);
 	steer_dns_put_u16(w, (uint16_t)rdlen);
-	if (q->nsid) {
+	if (q->nsid && nsid_len > 0) {
 		steer_dns_put_u16(w, STEER_DNS_OPT_NSID);
 		steer_dns_put_u16(w, (uint16_t)nsid_len);
 		steer_dns_put(w, nsid, nsid_len);

@@ -30,7 +30,8 @@ struct ans {
 	uint16_t apex_off; /* offset of the apex suffix inside the question name */
 	bool aa;
 	int rcode;
-	bool truncate; /* required data did not fit */
+	bool truncate;   /* required data did not fit */
+	size_t nsid_len; /* identity length for NSID, 0 to leave NSID out */
 };
 
 enum lookup_kind {
@@ -163,7 +164,9 @@ static void answer_referral(struct ans *a, const struct znode *cut)
 	put_glue(a, ns, true);
 }
 
-/* Balancer A/AAAA. @return true if the chain continues at an in-zone CNAME target. */
+/* Balancer A/AAAA, or CNAME: a hostname origin makes the name an alias, which a CNAME
+ * query must see as ANY and A do (an IP origin: NODATA). @return true if the chain
+ * continues at an in-zone CNAME target. */
 static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t *owner,
 			    size_t owner_len, uint16_t qtype, const uint8_t **next,
 			    size_t *next_len)
@@ -176,7 +179,7 @@ static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t 
 		steer_balancer_answer(bal, a->ctx->snap, family, a->ctx->client, a->ctx->rng, &set);
 
 	ttl = set.reason == STEER_POOL_PRIMARY ? bal->ttl_s : bal->failover_ttl_s;
-	if (k == 0) {
+	if (k == 0 || (qtype == STEER_RR_CNAME && !set.cname)) {
 		put_negative(a);
 		return false;
 	}
@@ -184,6 +187,8 @@ static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t 
 		const struct steer_origin *o = set.origins[0];
 
 		put_cname(a, owner, owner_len, ttl, o->host_wire, o->host_wire_len);
+		if (qtype == STEER_RR_CNAME)
+			return false; /* the alias itself was asked for: not chased */
 		*next = o->host_wire;
 		*next_len = o->host_wire_len;
 		return in_zone(a->z, o->host_wire, o->host_wire_len);
@@ -239,7 +244,8 @@ static bool answer_node(struct ans *a, const struct znode *n, const uint8_t *own
 		answer_any(a, n, owner, owner_len);
 		return false;
 	}
-	if (n->bal != NULL && (qtype == STEER_RR_A || qtype == STEER_RR_AAAA))
+	if (n->bal != NULL &&
+	    (qtype == STEER_RR_A || qtype == STEER_RR_AAAA || qtype == STEER_RR_CNAME))
 		return answer_balancer(a, n, owner, owner_len, qtype, next, next_len);
 	s = zone_node_set(n, qtype);
 	if (s != NULL) {
@@ -382,7 +388,37 @@ static void finish(struct ans *a)
 	for (int s = 0; s < 3; s++)
 		steer_dns_set_count(&a->w, s, a->count[s]);
 	if (q->edns)
-		steer_dns_write_opt(&a->w, q, a->rcode, a->z->identity, a->z->identity_len, -1);
+		steer_dns_write_opt(&a->w, q, a->rcode, a->z->identity, a->nsid_len, -1);
+}
+
+/*
+ * How much of the identity goes into NSID: all of it, or nothing when the header, the
+ * question and the OPT would not fit @p limit (a long identity and a long name in 512
+ * bytes). NSID is optional; a response larger than the client's size is not.
+ */
+static size_t nsid_len(const struct steer_zone *z, const struct steer_dns_query *q, size_t limit,
+		       bool ede)
+{
+	size_t head = q->has_question ? q->question_end : STEER_DNS_HDR_LEN;
+
+	return head + steer_dns_opt_size(q, z->identity_len, ede) <= limit ? z->identity_len : 0;
+}
+
+/* An error response with no records; the OPT carries the NSID too (RFC 5001 §2.3: the
+ * identity is what a client asks for when it debugs exactly such answers). */
+static size_t answer_error(const struct steer_zone *z, const struct steer_query_ctx *ctx,
+			   const struct steer_dns_query *q, uint8_t *out, size_t out_cap, int rcode,
+			   int ede)
+{
+	struct steer_dns_writer w;
+	size_t limit = ctx->tcp ? out_cap : udp_limit(q);
+
+	steer_dns_writer_init(&w, out, out_cap, out_cap);
+	steer_dns_write_header(&w, q, false, rcode);
+	if (q->edns)
+		steer_dns_write_opt(&w, q, rcode, z->identity, nsid_len(z, q, limit, ede >= 0),
+				    ede);
+	return w.len;
 }
 
 size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
@@ -397,19 +433,20 @@ size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query
 	case STEER_DNS_DROP:
 		return 0;
 	case STEER_DNS_FORMERR:
-		return steer_dns_write_error(out, out_cap, &q, STEER_RCODE_FORMERR, -1);
+		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, -1);
 	case STEER_DNS_NOTIMP:
-		return steer_dns_write_error(out, out_cap, &q, STEER_RCODE_NOTIMP, -1);
+		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_NOTIMP, -1);
 	case STEER_DNS_OK:
 		break;
 	}
 	rcode = screen(zone, &q, &ede);
 	if (rcode >= 0)
-		return steer_dns_write_error(out, out_cap, &q, rcode, ede);
+		return answer_error(zone, ctx, &q, out, out_cap, rcode, ede);
 	limit = ctx->tcp ? out_cap : udp_limit(&q);
 	if (limit > out_cap)
 		limit = out_cap;
-	limit -= steer_dns_opt_size(&q, zone->identity_len, false);
+	a.nsid_len = nsid_len(zone, &q, limit, false);
+	limit -= steer_dns_opt_size(&q, a.nsid_len, false);
 	steer_dns_writer_init(&a.w, out, out_cap, limit);
 	steer_dns_write_header(&a.w, &q, true, 0);
 	a.apex_off = (uint16_t)(STEER_DNS_HDR_LEN + q.qname_len - zone->apex_len);

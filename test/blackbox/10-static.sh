@@ -10,6 +10,7 @@ SOA_RR='lb.example.test. 3600 IN SOA ns1.lb.example.test. hostmaster.example.tes
 
 # --- transports: the same SOA over UDP/TCP, IPv4/IPv6
 for via in q q6 qt "q6 +tcp"; do
+	# shellcheck disable=SC2086 # $via is a command and its options
 	ask $via lb.example.test SOA
 	expect_eq "$via: status/flags/counts" "$STATUS/$FLAGS/$COUNTS" "NOERROR/qr aa/1/0/1"
 	expect_eq "$via: SOA" "$AN" "$SOA_RR"

@@ -6,14 +6,26 @@ set -euo pipefail
 STEER_SRC=${STEER_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 STEERD=${STEERD:-$STEER_SRC/build/steerd}
 STEERCTL=${STEERCTL:-$STEER_SRC/build/steerctl}
+# python3 for the raw-packet helpers; a version manager's shim (pyenv) costs ~0.5 s per
+# start, so the interpreter it points to is resolved once
+if [ -z "${PYTHON:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then
+		PYTHON=/usr/bin/python3
+	else
+		PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+	fi
+fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/steer-bb.XXXXXX")
 PORT=
 STEERD_PID=
+STEERD_RC=
 FAILS=0
 
 cleanup() {
+	local rc=$?
+
 	stop_steerd
-	if [ "$FAILS" -eq 0 ]; then
+	if [ "$FAILS" -eq 0 ] && [ "$rc" -eq 0 ]; then
 		rm -rf "$TMP"
 	else
 		echo "# kept $TMP for inspection"
@@ -32,7 +44,7 @@ ok() {
 
 # A port free for UDP and TCP on 127.0.0.1 and ::1.
 free_port() {
-	python3 - <<'PY'
+	"$PYTHON" - <<'PY'
 import socket, random
 for _ in range(200):
     p = random.randint(20000, 60000)
@@ -68,7 +80,7 @@ make_config() {
 # cfg_edit PYTHON: edit $CFG in place; the statement sees the parsed JSON as `c`,
 # e.g. cfg_edit 'c["version"] = False'.
 cfg_edit() {
-	python3 - "$CFG" "$1" <<'PY'
+	"$PYTHON" - "$CFG" "$1" <<'PY'
 import json, sys
 path, stmt = sys.argv[1], sys.argv[2]
 with open(path) as f:
@@ -120,8 +132,9 @@ stop_steerd() {
 	STEERD_PID=
 }
 
-# restart_steerd: stop (checking for a clean exit), then start again on $CFG (after
-# cfg_edit); same port.
+# restart_steerd [extra args]: stop (checking for a clean exit), then start again on
+# $CFG (after cfg_edit); same port.
+# shellcheck disable=SC2120 # the arguments are optional
 restart_steerd() {
 	check_alive
 	stop_steerd
@@ -166,54 +179,64 @@ qt() {
 	dig @127.0.0.1 -p "$PORT" +norec +tcp +time=2 +tries=1 "$@"
 }
 
-# rrs ARGS...: only the records of one section, e.g. rrs +answer api.lb.example.test A;
-# whitespace squeezed to one space so lines compare exactly.
-rrs() {
-	dig @127.0.0.1 -p "$PORT" +norec +time=2 +tries=1 +noall "$@" | tr -s ' \t' ' '
-}
-
 # ask CMD ARGS...: run one dig (CMD is q, q6, qt or dig itself) and parse its output
 # with bash builtins only (every fork costs ~10 ms here, dig itself ~40 ms) into:
 #   OUT (raw), STATUS (NOERROR...), FLAGS ("qr aa"), COUNTS ("answer/authority/additional"),
 #   AN, NS, AR (records of each section, one per line, whitespace squeezed),
 #   EDNS ("version: 0, flags:; udp: 1232", empty without OPT), EDE and NSID (text after
 #   "; EDE: " / "; NSID: ", empty if absent).
+# dig takes several queries in one run (ask q a.x A a.x A ...): the scalars describe the
+# first response, the arrays R_STATUS, R_FLAGS, R_COUNTS, R_AN, R_NS, R_AR every response
+# in order (N_RESP of them).
+# shellcheck disable=SC2034 # the results are globals for the caller
 ask() {
-	local line sec= words re_st='status: ([A-Z0-9]+),' re_fl=';; flags: ([a-z ]*);'
+	local line sec='' words i=-1 re_st='status: ([A-Z0-9]+),' re_fl=';; flags: ([a-z ]*);'
 	local re_ct='ANSWER: ([0-9]+), AUTHORITY: ([0-9]+), ADDITIONAL: ([0-9]+)'
 
 	OUT=$("$@" 2>&1) || true
-	STATUS= FLAGS= COUNTS= AN= NS= AR= EDNS= EDE= NSID=
+	R_STATUS=() R_FLAGS=() R_COUNTS=() R_AN=() R_NS=() R_AR=()
+	EDNS='' EDE='' NSID=''
 	while IFS= read -r line; do
 		if [ -z "$line" ]; then
 			sec=
 		elif [[ $line == ";; ANSWER SECTION:" ]]; then
-			sec=AN
+			sec=R_AN
 		elif [[ $line == ";; AUTHORITY SECTION:" ]]; then
-			sec=NS
+			sec=R_NS
 		elif [[ $line == ";; ADDITIONAL SECTION:" ]]; then
-			sec=AR
+			sec=R_AR
 		elif [[ $line == ";"* ]]; then
 			sec=
-			if [ -z "$STATUS" ] && [[ $line =~ $re_st ]]; then
-				STATUS=${BASH_REMATCH[1]}
-			elif [ -z "$FLAGS" ] && [[ $line =~ $re_fl ]]; then
-				FLAGS=${BASH_REMATCH[1]}
+			if [[ $line =~ $re_st ]]; then
+				i=$((i + 1))
+				R_STATUS[i]=${BASH_REMATCH[1]} R_FLAGS[i]='' R_COUNTS[i]=''
+				R_AN[i]='' R_NS[i]='' R_AR[i]=''
+			elif [ "$i" -ge 0 ] && [[ $line =~ $re_fl ]]; then
+				R_FLAGS[i]=${BASH_REMATCH[1]}
 				[[ $line =~ $re_ct ]] &&
-					COUNTS="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}/${BASH_REMATCH[3]}"
-			elif [[ $line == "; EDNS: "* ]]; then
+					R_COUNTS[i]="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}/${BASH_REMATCH[3]}"
+			elif [ "$i" -eq 0 ] && [[ $line == "; EDNS: "* ]]; then
 				EDNS=${line#; EDNS: }
-			elif [[ $line == "; EDE: "* ]]; then
+			elif [ "$i" -eq 0 ] && [[ $line == "; EDE: "* ]]; then
 				EDE=${line#; EDE: }
-			elif [[ $line == "; NSID: "* ]]; then
+			elif [ "$i" -eq 0 ] && [[ $line == "; NSID: "* ]]; then
 				NSID=${line#; NSID: }
 			fi
-		elif [ -n "$sec" ]; then
+		elif [ -n "$sec" ] && [ "$i" -ge 0 ]; then
 			read -ra words <<<"$line"
-			printf -v "$sec" '%s%s\n' "${!sec}" "${words[*]}"
+			case $sec in
+			R_AN) R_AN[i]+="${words[*]}"$'\n' ;;
+			R_NS) R_NS[i]+="${words[*]}"$'\n' ;;
+			R_AR) R_AR[i]+="${words[*]}"$'\n' ;;
+			esac
 		fi
 	done <<<"$OUT"
-	AN=${AN%$'\n'} NS=${NS%$'\n'} AR=${AR%$'\n'}
+	N_RESP=$((i + 1))
+	for ((i = 0; i < N_RESP; i++)); do
+		R_AN[i]=${R_AN[i]%$'\n'} R_NS[i]=${R_NS[i]%$'\n'} R_AR[i]=${R_AR[i]%$'\n'}
+	done
+	STATUS=${R_STATUS[0]:-} FLAGS=${R_FLAGS[0]:-} COUNTS=${R_COUNTS[0]:-}
+	AN=${R_AN[0]:-} NS=${R_NS[0]:-} AR=${R_AR[0]:-}
 }
 
 # sorted TEXT: the lines of TEXT sorted (for RRsets, whose order is not fixed).
@@ -221,26 +244,7 @@ sorted() {
 	sort <<<"$1"
 }
 
-# section ANSWER|AUTHORITY|ADDITIONAL < dig output: the records of one section of a
-# full dig output, whitespace squeezed (one dig run serves header and section checks:
-# dig itself takes ~50 ms to start).
-section() {
-	awk -v s=";; $1 SECTION:" '$0 == s { on = 1; next } on && /^$/ { on = 0 } on' |
-		tr -s ' \t' ' '
-}
-
-# counts < dig output: "ANSWER/AUTHORITY/ADDITIONAL" counts of the header line.
-counts() {
-	sed -n 's/.*ANSWER: \([0-9]*\), AUTHORITY: \([0-9]*\), ADDITIONAL: \([0-9]*\).*/\1\/\2\/\3/p' |
-		head -n 1
-}
-
-# count SECTION < dig output: the ANSWER/AUTHORITY/ADDITIONAL count of the header line.
-count() {
-	sed -n "s/.*[ ,]$1: \([0-9]*\).*/\1/p" | head -n 1
-}
-
-# field of dig output: status, flags, counts
+# dig_status / dig_flags < dig output: "NOERROR", "qr aa" (ask gives both and more)
 dig_status() {
 	sed -n 's/.*status: \([A-Z]*\),.*/\1/p' | head -n 1
 }
@@ -278,13 +282,13 @@ expect_no_match() {
 # py_check NAME < script: run a python3 check (bbdns.py importable, PORT set); its
 # "ok:"/"FAIL:" lines are shown and a non-zero exit counts as one failed check.
 py_check() {
-	local rc=0
+	local rc=0 t0=${EPOCHREALTIME/[.,]/}
 
-	PYTHONPATH="$STEER_SRC/test/blackbox" PORT="$PORT" timeout 60 python3 - || rc=$?
+	PYTHONPATH="$STEER_SRC/test/blackbox" PORT="$PORT" timeout 60 "$PYTHON" - || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		fail "$1 (python exit $rc)"
 	else
-		ok "$1"
+		ok "$1 ($(((${EPOCHREALTIME/[.,]/} - t0) / 1000)) ms)"
 	fi
 }
 
