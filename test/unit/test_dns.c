@@ -125,6 +125,31 @@ static void test_edns(void **state)
 	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
 }
 
+/* Regressions found by the black-box suite: IXFR carries an SOA in the authority section
+ * (RFC 1995 §3) and must parse (to get NOTIMP, not FORMERR); an OPT sent with another
+ * opcode is still read so the NOTIMP carries an OPT (RFC 6891 §7). */
+static void test_ixfr_and_notimp_opt(void **state)
+{
+	/* authority: root SOA with an empty RDATA is enough for the parser to skip it */
+	static const uint8_t soa[] = {0, 0, 6, 0, 1, 0, 0, 0, 0, 0, 0};
+	static const uint8_t opt[] = {0, 0, 41, 0x04, 0, 0, 0, 0, 0, 0, 0};
+	struct steer_dns_query q;
+	uint8_t pkt[128];
+	size_t len = build(pkt, soa, sizeof(soa), 0);
+
+	(void)state;
+	pkt[9] = 1; /* NSCOUNT 1 */
+	pkt[sizeof(base_query) - 3] = STEER_RR_IXFR;
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
+	assert_int_equal(q.qtype, STEER_RR_IXFR);
+	pkt[sizeof(base_query) - 3] = STEER_RR_A; /* the same with type A: FORMERR */
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
+	len = build(pkt, opt, sizeof(opt), 1);
+	pkt[2] = (uint8_t)(pkt[2] | (4 << 3)); /* NOTIFY */
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_NOTIMP);
+	assert_true(q.edns);
+}
+
 static void test_write_error(void **state)
 {
 	static const uint8_t opt[] = {0, 0, 41, 0x04, 0, 0, 0, 0, 0, 0, 0};
@@ -172,7 +197,7 @@ int main(void)
 		cmocka_unit_test(test_plain_query),  cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_formerr),      cmocka_unit_test(test_notimp),
 		cmocka_unit_test(test_edns),         cmocka_unit_test(test_write_error),
-		cmocka_unit_test(test_writer_limit),
+		cmocka_unit_test(test_writer_limit), cmocka_unit_test(test_ixfr_and_notimp_opt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
