@@ -58,8 +58,8 @@ int steer_health_state_parse(const char *name);
  * as failed only when the first attempt and every re-try failed).
  */
 struct steer_probe_result {
-	uint32_t origin;   /* global origin index (struct steer_origin.index) */
-	int64_t time_ms;   /* wall clock (ms since the Unix epoch) when the probe finished */
+	uint32_t origin; /* global origin index (struct steer_origin.index) */
+	int64_t time_ms; /* wall clock (ms since the Unix epoch) when the probe finished */
 	bool ok;
 	uint32_t rtt_ms;   /* round trip of the last attempt */
 	int http_status;   /* 0 when there was no HTTP response (tcp probe, connect error) */
@@ -95,7 +95,8 @@ struct steer_health_engine;
  * @return new engine (free with steer_health_engine_free()) or NULL on allocation failure.
  * Context: owned by one thread (the monitor thread); not thread-safe.
  */
-struct steer_health_engine *steer_health_engine_new(size_t n, const struct steer_health_rule *rules);
+struct steer_health_engine *steer_health_engine_new(size_t n,
+						    const struct steer_health_rule *rules);
 
 /** Free (NULL-safe). */
 void steer_health_engine_free(struct steer_health_engine *eng);
