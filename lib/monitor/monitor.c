@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "monitor/monitor_int.h"
 
 #define FIRST_ROUND_MAX_MS 1000u
@@ -337,6 +338,8 @@ static void *run(void *arg)
 {
 	struct steer_prober *p = arg;
 	int64_t now = mon_now_ms();
+
+	steer_thread_name("steer-monitor");
 
 	for (size_t i = 0; i < p->n_slots; i++) {
 		p->slots[i].due_ms = now + p->slots[i].first_ms;

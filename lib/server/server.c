@@ -18,6 +18,7 @@
 #include "server/server_int.h"
 #define STEER_LOG_SRC "server"
 #include "core/log.h"
+#include "core/thread.h"
 #include "dns/wire.h"
 #include "health/health.h"
 #include "steer/steer.h"
@@ -129,6 +130,8 @@ static void *udp_main(void *arg)
 {
 	struct udp_worker *wk = arg;
 	struct udp_bufs *b = calloc(1, sizeof(*b));
+
+	steer_thread_name("steer-udp");
 
 	if (b == NULL) {
 		log_err("udp worker: out of memory");

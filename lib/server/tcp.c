@@ -18,6 +18,7 @@
 #include "config/config.h"
 #define STEER_LOG_SRC "tcp"
 #include "core/log.h"
+#include "core/thread.h"
 #include "dns/wire.h"
 #include "server/server_int.h"
 #include "steer/steer.h"
@@ -214,6 +215,8 @@ out:
 static void *tcp_main(void *arg)
 {
 	struct steer_tcp *t = arg;
+
+	steer_thread_name("steer-tcp");
 
 	t->rng = steer_server_seed();
 	event_base_dispatch(t->base);

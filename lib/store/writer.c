@@ -11,6 +11,7 @@
 
 #define STEER_LOG_SRC "store"
 #include "core/log.h"
+#include "core/thread.h"
 
 /* What one tick did, applied to the shared statistics at its end. */
 struct tick_count {
@@ -165,6 +166,8 @@ void *store_writer_main(void *arg)
 	struct tick_count c = {0};
 	int64_t next_tick = store_mono_ms();
 	bool stopping = false;
+
+	steer_thread_name("steer-store");
 
 	try_open(st, next_tick, &c);
 	settle(st, &c, next_tick);

@@ -1,0 +1,9 @@
+/* Thread naming through prctl(PR_SET_NAME): Linux, and no feature macro needed. */
+#include "core/thread.h"
+
+#include <sys/prctl.h>
+
+void steer_thread_name(const char *name)
+{
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+}
