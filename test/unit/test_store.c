@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -525,29 +526,60 @@ static void test_unwritable_at_start(void **state)
 }
 
 /* The plain read-only file, for non-root runs (root may write a 0444 file: skipped). */
+/* The chmod scenario; returns the failing line, or 0. No cmocka asserts: it may run in a
+ * forked child. */
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			return __LINE__;                                                           \
+	} while (0)
+
+static int readonly_scenario(const char *path)
+{
+	const struct steer_store_opts o = {
+		.path = path, .retention_days = KEEP_ALL, .flush_ms = 10, .retry_ms = 20};
+	struct steer_store *st = NULL;
+	int line = 0;
+
+	CHECK(steer_store_new(&o, &st) == 0);
+	CHECK(put(st, 1000, "web1", 1));
+	CHECK(steer_store_flush(st, 2000) == 0);
+	CHECK(chmod(path, 0444) == 0);
+	CHECK(put(st, 2000, "web1", 1));
+	if (steer_store_flush(st, 2000) != STEER_EDB || stats(st).db_ok || stats(st).dropped < 1)
+		line = __LINE__;
+	CHECK(chmod(path, 0644) == 0);
+	CHECK(line == 0 && wait_db_ok(st, 3000));
+	CHECK(put(st, 3000, "web1", 1));
+	CHECK(steer_store_flush(st, 2000) == 0);
+	steer_store_free(st);
+	CHECK(q_int(path, "SELECT count(*) FROM probes WHERE time_ms <> 2000") == 2);
+	return 0;
+}
+
+/* chmod 0444 mid-run, then back. Root ignores file modes, so as root the scenario runs in
+ * a child that has dropped to uid/gid 65534 (nobody) in a directory it owns. */
 static void test_readonly_file(void **state)
 {
 	struct fx *fx = *state;
-	const struct steer_store_opts o = {
-		.path = fx->path, .retention_days = KEEP_ALL, .flush_ms = 10, .retry_ms = 20};
-	struct steer_store *st;
+	pid_t pid;
+	int status = 0;
 
-	if (geteuid() == 0)
-		skip();
-	st = start(&o);
-	assert_true(put(st, 1000, "web1", 1));
-	assert_int_equal(steer_store_flush(st, 2000), 0);
-	assert_int_equal(chmod(fx->path, 0444), 0);
-	assert_true(put(st, 2000, "web1", 1));
-	assert_int_equal(steer_store_flush(st, 2000), STEER_EDB);
-	assert_false(stats(st).db_ok);
-	assert_true(stats(st).dropped >= 1);
-	assert_int_equal(chmod(fx->path, 0644), 0);
-	assert_true(wait_db_ok(st, 3000));
-	assert_true(put(st, 3000, "web1", 1));
-	assert_int_equal(steer_store_flush(st, 2000), 0);
-	steer_store_free(st);
-	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes WHERE time_ms <> 2000"), 2);
+	if (geteuid() != 0) {
+		assert_int_equal(readonly_scenario(fx->path), 0);
+		return;
+	}
+	assert_int_equal(chown(fx->dir, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(200);
+		_exit(readonly_scenario(fx->path) == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void test_newer_schema(void **state)
