@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/check-format.sh
 ./scripts/check-banned.sh
+./scripts/check-includes.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 for kind in normal asan; do
 	./scripts/build.sh "$kind"

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# Shared helpers for scripts/bench-*.sh (sourced, not run): dependencies, the machine
+# header, daemons started and stopped by pid, CPU accounting from /proc, dnsperf runs and
+# their parsing. Every wait is bounded; every process started here is stopped on exit.
+# perf hardware counters are not assumed: CPU time comes from /proc, instruction counts
+# from callgrind.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STEERD=${STEERD:-$BENCH_ROOT/build/steerd}
+FARM=${FARM:-$BENCH_ROOT/build/steer-origin-farm}
+SERVER_CPU=${SERVER_CPU:-0} # the server under test, alone on this CPU
+CLIENT_CPU=${CLIENT_CPU:-1} # dnsperf and helpers
+HZ=$(getconf CLK_TCK)
+BENCH_PIDS=()
+BENCH_CLEANUP=() # extra commands run at exit (e.g. deleting a network namespace)
+BENCH_TMP=
+RESULT_FILE=
+NETNS_EXEC=() # prefix for commands that must run inside the benchmark's network namespace
+
+# bench_init NAME: temp dir, results file bench-results/NAME-<date>.txt, exit trap.
+bench_init() {
+	local name=$1
+	BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/steer-bench-$name.XXXXXX")
+	mkdir -p "$BENCH_ROOT/bench-results"
+	RESULT_FILE=$BENCH_ROOT/bench-results/$name-$(date +%Y%m%d-%H%M%S).txt
+	: >"$RESULT_FILE"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+	local pid c
+	for pid in "${BENCH_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	for c in "${BENCH_CLEANUP[@]}"; do
+		eval "$c" || true
+	done
+	if [ -n "$BENCH_TMP" ] && [ "${KEEP_TMP:-0}" = 0 ]; then
+		rm -rf "$BENCH_TMP"
+	elif [ -n "$BENCH_TMP" ]; then
+		echo "# kept $BENCH_TMP" >&2
+	fi
+}
+
+# say ...: a result line, to stdout and the results file. note ...: progress, stderr only.
+say() {
+	printf '%s\n' "$*" | tee -a "$RESULT_FILE"
+}
+
+note() {
+	printf '# %s\n' "$*" >&2
+}
+
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# ensure_pkgs PKG...: install the Debian packages that are missing (idempotent).
+ensure_pkgs() {
+	local p missing=() sudo=
+	for p in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			missing+=("$p")
+		fi
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -ne 0 ] && sudo=sudo
+	note "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq || true
+	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ensure_steerd: build dependencies and build/steerd (+ the origin farm) when missing.
+ensure_steerd() {
+	if [ ! -x "$STEERD" ] || [ ! -x "$FARM" ]; then
+		"$BENCH_ROOT/scripts/install-deps.sh"
+		note "building steerd (scripts/build.sh normal)"
+		"$BENCH_ROOT/scripts/build.sh" normal >/dev/null
+	fi
+	[ -x "$STEERD" ] || die "no $STEERD after the build"
+}
+
+# stop_system_service NAME: the Debian package may have started its own daemon on port 53;
+# stop it through the service manager (ours run on other ports with their own files).
+stop_system_service() {
+	local svc=$1 sudo=
+	[ "$(id -u)" -ne 0 ] && sudo=sudo
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		if systemctl is-active --quiet "$svc" 2>/dev/null; then
+			note "stopping the system $svc service"
+			$sudo systemctl stop "$svc" || true
+		fi
+	elif [ -x "/etc/init.d/$svc" ]; then
+		if $sudo "/etc/init.d/$svc" status >/dev/null 2>&1; then
+			note "stopping the system $svc service"
+			$sudo "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+		fi
+	fi
+}
+
+tool_version() {
+	case "$1" in
+	steerd) "$STEERD" -V 2>/dev/null | head -1 ;;
+	gdnsd) gdnsd 2>&1 | grep -m1 -o 'version [0-9.]*' || echo "not installed" ;;
+	nsd) nsd -v 2>&1 | head -1 || echo "not installed" ;;
+	dnsperf) dnsperf -h 2>&1 | grep -m1 -o 'Version [0-9.]*' || echo "not installed" ;;
+	valgrind) valgrind --version 2>/dev/null || echo "not installed" ;;
+	esac
+}
+
+# bench_header TITLE: what ran where.
+bench_header() {
+	local rev
+	rev=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [ -n "$(git -C "$BENCH_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+		rev="$rev+dirty"
+	fi
+	say "== $1"
+	say "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	say "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
+	say "kernel:   $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
+	say "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+	say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min at start; other load makes numbers noisy)"
+	say "steerd:   $(tool_version steerd) (git $rev, build/ RelWithDebInfo -O2)"
+	say "gdnsd:    $(tool_version gdnsd); nsd: $(tool_version nsd); dnsperf: $(tool_version dnsperf); $(tool_version valgrind)"
+	say "pinning:  servers on CPU $SERVER_CPU, dnsperf/helpers on CPU $CLIENT_CPU (taskset)"
+	say "counters: CPU time from /proc (HZ=$HZ); no perf counters here, instructions via callgrind"
+}
+
+# free_port: a port free for UDP and TCP on 127.0.0.1 (inside the namespace if any).
+free_port() {
+	"${NETNS_EXEC[@]}" python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000)
+    socks = []
+    try:
+        for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(socket.AF_INET, typ)
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+PY
+}
+
+# start_bg LOG CMD...: run CMD in the background (pinned by the caller), remember its pid
+# in BG_PID and in the list stopped at exit.
+start_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 &
+	BG_PID=$!
+	BENCH_PIDS+=("$BG_PID")
+}
+
+# tree_pids PID: PID and its descendants.
+tree_pids() {
+	local p c
+	for p in "$@"; do
+		[ -d "/proc/$p" ] || continue
+		echo "$p"
+		for c in $(pgrep -P "$p" 2>/dev/null); do
+			tree_pids "$c"
+		done
+	done
+}
+
+# stop_pid PID: SIGTERM, wait (bounded) for it and its descendants, then SIGKILL them.
+stop_pid() {
+	local pid=$1 pids i
+	[ -d "/proc/$pid" ] || return 0
+	pids=$(tree_pids "$pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		local alive=0 p
+		for p in $pids; do
+			if [ -d "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
+				alive=1
+			fi
+		done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait "$pid" 2>/dev/null || true
+	local keep=()
+	for p in "${BENCH_PIDS[@]}"; do
+		[ "$p" != "$pid" ] && keep+=("$p")
+	done
+	BENCH_PIDS=("${keep[@]}")
+}
+
+# wait_dns PORT [SECONDS]: until the server answers the zone's SOA over UDP.
+wait_dns() {
+	local port=$1 limit=${2:-20} i
+	for i in $(seq 1 $((limit * 5))); do
+		if "${NETNS_EXEC[@]}" dig +short +tries=1 +time=1 -p "$port" @127.0.0.1 \
+			lb.example.test SOA 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# cpu_busy_us CPU: busy time of one CPU since boot (user+nice+system+irq+softirq), in µs.
+cpu_busy_us() {
+	awk -v c="cpu$1" -v hz="$HZ" '$1 == c {printf "%.0f", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz}' /proc/stat
+}
+
+# proc_cpu_us PID...: user+system time of the processes (all their threads), in µs.
+proc_cpu_us() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || v=0
+		t=$((t + ${v:-0}))
+	done
+	awk -v t="$t" -v hz="$HZ" 'BEGIN {printf "%.0f", t * 1e6 / hz}'
+}
+
+# thread_cpu_us PID TID: user+system time of one thread, in µs.
+thread_cpu_us() {
+	local v
+	v=$(sed 's/.*) //' "/proc/$1/task/$2/stat" 2>/dev/null | awk '{print $12 + $13}') || v=0
+	awk -v t="${v:-0}" -v hz="$HZ" 'BEGIN {printf "%.0f", t * 1e6 / hz}'
+}
+
+# threads PID: thread ids in creation order (ids grow; no wrap-around in a short run).
+threads() {
+	ls "/proc/$1/task" 2>/dev/null | sort -n
+}
+
+# mem_kb PID FIELD: VmRSS, VmHWM... from /proc/PID/status, in kB.
+mem_kb() {
+	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null
+}
+
+# dnsperf_run TAG ARGS...: dnsperf -v on CLIENT_CPU; parses the summary and per-query
+# latencies into DP_SENT DP_DONE DP_LOST DP_QPS DP_AVG_MS DP_P50_MS DP_P99_MS DP_RCODES
+# DP_SERVFAIL DP_REFUSED. The per-query file is deleted after parsing.
+dnsperf_run() {
+	local tag=$1 out
+	shift
+	out=$BENCH_TMP/dnsperf-$tag
+	"${NETNS_EXEC[@]}" taskset -c "$CLIENT_CPU" dnsperf -v -s 127.0.0.1 "$@" >"$out.v" 2>"$out.err" ||
+		true
+	grep -v '^> ' "$out.v" >"$out.sum" || true
+	DP_SENT=$(awk '/Queries sent:/ {print $3}' "$out.sum")
+	DP_DONE=$(awk '/Queries completed:/ {print $3}' "$out.sum")
+	DP_LOST=$(awk '/Queries lost:/ {print $3}' "$out.sum")
+	DP_QPS=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out.sum")
+	DP_AVG_MS=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000}' "$out.sum")
+	DP_RCODES=$(sed -n 's/^ *Response codes: *//p' "$out.sum")
+	DP_SERVFAIL=$(echo "$DP_RCODES" | grep -o 'SERVFAIL [0-9]*' | awk '{s += $2} END {print s + 0}')
+	DP_REFUSED=$(echo "$DP_RCODES" | grep -o 'REFUSED [0-9]*' | awk '{s += $2} END {print s + 0}')
+	# percentiles from a 1 µs histogram of the "> RCODE name type latency" lines
+	read -r DP_P50_MS DP_P99_MS < <(awk '
+		/^> / && $2 != "T" && $2 != "I" {
+			us = int($NF * 1e6 + 0.5); h[us]++; n++; if (us > max) max = us
+		}
+		END {
+			if (n == 0) { print "- -"; exit }
+			c = 0; p50 = -1
+			for (i = 0; i <= max; i++) {
+				c += h[i]
+				if (p50 < 0 && c >= 0.50 * n) p50 = i
+				if (c >= 0.99 * n) { p99 = i; break }
+			}
+			printf "%.3f %.3f\n", p50 / 1000, p99 / 1000
+		}' "$out.v")
+	rm -f "$out.v"
+	DP_SENT=${DP_SENT:-0} DP_DONE=${DP_DONE:-0} DP_LOST=${DP_LOST:-0} DP_QPS=${DP_QPS:-0}
+	DP_AVG_MS=${DP_AVG_MS:--}
+	if [ "$DP_DONE" = 0 ]; then
+		note "dnsperf $tag answered nothing: $(head -c 300 "$out.err")"
+	fi
+}
+
+# median N...: the median of the numbers ("-" when none).
+median() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+		awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+# div A B [FORMAT]: A / B, "-" when B is 0 or empty.
+div() {
+	awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN {if (b + 0 == 0 || a == "-" || b == "-") print "-"; else printf f "\n", a / b}'
+}
+
+# verdict NAME OK DETAIL: a PASS/FAIL line.
+verdict() {
+	if [ "$2" = 1 ]; then
+		say "PASS  $1: $3"
+	else
+		say "FAIL  $1: $3"
+	fi
+}
