@@ -59,3 +59,23 @@ void steer_log(int prio, const char *src, const char *fmt, ...)
 	if (write(STDERR_FILENO, line, len) < 0)
 		return; /* nowhere left to report it */
 }
+
+const char *steer_log_quote(const char *in, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return buf;
+	for (; *in != '\0' && o + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '"' || c == '\\') {
+			if (o + 2 >= size)
+				break;
+			buf[o++] = '\\';
+		}
+		buf[o++] = c < 0x20 ? '?' : (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}

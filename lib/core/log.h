@@ -18,6 +18,12 @@ enum steer_log_prio {
  */
 void steer_log(int prio, const char *src, const char *fmt, ...) STEER_PRINTF(3, 4);
 
+/**
+ * Escape @p in for a `key="value"` log field: `"` and `\` get a backslash, control
+ * characters become `?`. @return @p buf (always NUL-terminated, truncated to fit).
+ */
+const char *steer_log_quote(const char *in, char *buf, size_t size);
+
 /** Set the most verbose priority that is written (default STEER_LOG_INFO). */
 void steer_log_set_level(int prio);
 

@@ -293,6 +293,13 @@ static void curl_reason(const struct mon_slot *s, CURLcode cc, char *reason, siz
 			   steer_errno_str((int)os_errno, buf, sizeof(buf)));
 	else if (is_tls_error(cc))
 		tls_reason(s, cc, reason, size);
+	else if ((cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING) &&
+		 os_errno != 0)
+		/* the origin went away mid-request: say what the OS said, as for connect */
+		mon_reason(reason, size, "%s: %s", cc == CURLE_SEND_ERROR ? "send" : "recv",
+			   steer_errno_str((int)os_errno, buf, sizeof(buf)));
+	else if (cc == CURLE_GOT_NOTHING)
+		mon_reason(reason, size, "connection closed without a response");
 	else
 		mon_reason(reason, size, "curl: %s", curl_easy_strerror(cc));
 }

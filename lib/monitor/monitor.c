@@ -154,9 +154,6 @@ static void deliver(struct mon_slot *s)
 	res.rtt_ms = rtt > 0 ? (uint32_t)rtt : 0;
 	mon_reason(res.reason, sizeof(res.reason), "%s", s->out.ok ? "" : s->out.reason);
 	s->busy = false;
-	log_debug("pool=%s origin=%s addr=%s ok=%d rtt_ms=%u status=%d attempts=%u reason=\"%s\"",
-		  s->pool->name, s->origin->name, s->origin->address, res.ok, res.rtt_ms,
-		  res.http_status, res.attempts, res.reason);
 	s->p->done(s->p->arg, &res);
 }
 
@@ -164,12 +161,14 @@ static void deliver(struct mon_slot *s)
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	struct mon_slot *s = arg;
+	char q[2 * STEER_REASON_MAX];
 
 	(void)fd;
 	(void)what;
 	if (!s->out.ok && s->attempts <= s->mon->retries) {
 		log_debug("pool=%s origin=%s retry=%u reason=\"%s\"", s->pool->name,
-			  s->origin->name, s->attempts, s->out.reason);
+			  s->origin->name, s->attempts,
+			  steer_log_quote(s->out.reason, q, sizeof(q)));
 		attempt_start(s);
 		return;
 	}

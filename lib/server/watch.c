@@ -113,6 +113,7 @@ static void compute_states(struct steer_watch *w, const struct steer_health_snap
 static void record_probe(struct steer_watch *w, const struct steer_origin *o,
 			 const struct steer_probe_result *res)
 {
+	char q[2 * STEER_REASON_MAX];
 	struct steer_store_probe p = {
 		.time_ms = res->time_ms,
 		.pool = o->pool->name,
@@ -124,9 +125,9 @@ static void record_probe(struct steer_watch *w, const struct steer_origin *o,
 		.reason = res->reason,
 	};
 
-	log_debug("pool=%s origin=%s addr=%s ok=%d rtt_ms=%u status=%d reason=\"%s\"",
+	log_debug("pool=%s origin=%s addr=%s ok=%d rtt_ms=%u status=%d attempts=%u reason=\"%s\"",
 		  o->pool->name, o->name, o->address, res->ok, res->rtt_ms, res->http_status,
-		  res->reason);
+		  res->attempts, steer_log_quote(res->reason, q, sizeof(q)));
 	steer_store_put_probe(w->store, &p);
 }
 
@@ -137,6 +138,7 @@ static void on_result(void *arg, const struct steer_probe_result *res)
 	struct steer_store_transition t = {.kind = STEER_STORE_ORIGIN};
 	struct steer_health_snapshot *snap;
 	const struct steer_origin *o;
+	char q[2 * STEER_REASON_MAX];
 
 	if (res->origin >= w->cfg->n_origins)
 		return;
@@ -153,7 +155,7 @@ static void on_result(void *arg, const struct steer_probe_result *res)
 	steer_log(tr.to == STEER_HEALTH_DOWN ? STEER_LOG_WARN : STEER_LOG_NOTICE, STEER_LOG_SRC,
 		  "pool=%s origin=%s addr=%s %s->%s reason=\"%s\"", o->pool->name, o->name,
 		  o->address, steer_health_state_name(tr.from), steer_health_state_name(tr.to),
-		  tr.reason);
+		  steer_log_quote(tr.reason, q, sizeof(q)));
 	t.time_ms = tr.time_ms;
 	t.pool = o->pool->name;
 	t.name = o->name;
