@@ -25,37 +25,7 @@ trap health_cleanup EXIT
 
 # origin_port ADDR...: a TCP port free on every ADDR (origins of one monitor share its port).
 origin_port() {
-	"$PYTHON" - "$@" <<'PY'
-import random, socket, sys
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    socks = []
-    try:
-        for host in sys.argv[1:]:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            socks.append(s)
-            s.bind((host, p))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
-}
-
-# json_edit FILE PYTHON: edit a JSON file in place; the statement sees it as `c`.
-json_edit() {
-	"$PYTHON" - "$1" "$2" <<'PY'
-import json, sys
-path, stmt = sys.argv[1], sys.argv[2]
-with open(path) as f:
-    c = json.load(f)
-exec(stmt)
-with open(path, "w") as f:
-    json.dump(c, f, indent=1)
-PY
+	"$PYTHON" "$STEER_SRC/test/free_port.py" "$@"
 }
 
 # mon_ports PORT [MONITOR...]: set "port" of the named monitors of $TMP/cfg (default: all).

@@ -44,25 +44,7 @@ ok() {
 
 # A port free for UDP and TCP on 127.0.0.1 and ::1.
 free_port() {
-	"$PYTHON" - <<'PY'
-import socket, random
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    socks = []
-    try:
-        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-            for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                s = socket.socket(fam, typ)
-                socks.append(s)
-                s.bind((host, p))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
+	"$PYTHON" "$STEER_SRC/test/free_port.py" --udp 127.0.0.1 ::1
 }
 
 # make_config SRC_DIR: copy a config tree (steerd.json, pools/, monitors/) into $TMP/cfg
@@ -80,14 +62,19 @@ make_config() {
 # cfg_edit PYTHON: edit $CFG in place; the statement sees the parsed JSON as `c`,
 # e.g. cfg_edit 'c["version"] = False'.
 cfg_edit() {
-	"$PYTHON" - "$CFG" "$1" <<'PY'
+	json_edit "$CFG" "$1"
+}
+
+# json_edit FILE PYTHON: edit a JSON file in place; the statement sees it as `c`.
+json_edit() {
+	"$PYTHON" - "$1" "$2" <<'PY'
 import json, sys
 path, stmt = sys.argv[1], sys.argv[2]
 with open(path) as f:
     c = json.load(f)
 exec(stmt)
 with open(path, "w") as f:
-    json.dump(c, f, indent=2)
+    json.dump(c, f, indent=1)
 PY
 }
 
