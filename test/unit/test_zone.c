@@ -7,9 +7,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <ldns/ldns.h>
@@ -225,6 +227,86 @@ static void test_no_allocation(void **state)
 			free(wire[i][t]);
 }
 
+static void zf_expect(struct fixture *f, const char *name, ldns_rr_type type, const char *rdata,
+		      uint32_t ttl)
+{
+	ldns_pkt *r = ask(f, name, type, false, NULL);
+	ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
+	char *text;
+
+	assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_ancount(r), 1);
+	text = ldns_rdf2str(ldns_rr_rdf(rr, ldns_rr_rd_count(rr) - 1));
+	assert_string_equal(text, rdata);
+	assert_int_equal(ldns_rr_ttl(rr), ttl);
+	free(text);
+	ldns_pkt_free(r);
+}
+
+/* zone.zone_file: an RFC 1035 file loaded next to `records`; zone.soa stays the SOA. */
+static void test_zone_file(void **state)
+{
+	struct fixture f = {0};
+	struct steer_errs errs = {0};
+	ldns_pkt *r;
+
+	(void)state;
+	assert_int_equal(
+		steer_config_load(STEER_SRC_DIR "/test/data/zonefile/steerd.json", &f.cfg, &errs),
+		0);
+	assert_int_equal(steer_zone_new(f.cfg, &f.zone, &errs), 0);
+	f.snap = steer_health_snapshot_new(f.cfg->n_origins, 1);
+	zf_expect(&f, "mail.zf.example.test.", LDNS_RR_TYPE_A, "192.0.2.25", 600);
+	zf_expect(&f, "mail.zf.example.test.", LDNS_RR_TYPE_AAAA, "2001:db8::25", 600);
+	zf_expect(&f, "zf.example.test.", LDNS_RR_TYPE_MX, "mail.zf.example.test.", 600);
+	zf_expect(&f, "files.zf.example.test.", LDNS_RR_TYPE_TXT, "\"from the zone file\"", 300);
+	zf_expect(&f, "api.zf.example.test.", LDNS_RR_TYPE_A, "192.0.2.80", 30);
+	r = ask(&f, "zf.example.test.", LDNS_RR_TYPE_SOA, false, NULL);
+	assert_int_equal(
+		ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(r), 0), 2)), 7);
+	ldns_pkt_free(r);
+	steer_health_snapshot_free(f.snap);
+	steer_zone_free(f.zone);
+	steer_config_free(f.cfg);
+	steer_errs_fini(&errs);
+}
+
+/* A bad zone file is an error naming the file and the line. */
+static void test_zone_file_error(void **state)
+{
+	char dir[] = "/tmp/steer-zf.XXXXXX";
+	char path[256], line[1024];
+	struct steer_config *cfg = NULL;
+	struct steer_zone *zone = NULL;
+	struct steer_errs errs = {0};
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/steerd.json", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp,
+		"{\"listen\": [\"127.0.0.1:5353\"], \"zone\": {\"name\": \"zf.example.test\",\n"
+		" \"soa\": {\"mname\": \"ns1.zf.example.test\", \"rname\": \"h.example.test\",\n"
+		" \"serial\": 1, \"refresh\": 1, \"retry\": 1, \"expire\": 1, \"minimum\": 1,"
+		" \"ttl\": 1}, \"ns\": [\"ns1.zf.example.test\"],\n"
+		" \"zone_file\": \"%s/test/data/zonefile/bad.zone\"},\n"
+		" \"pools_dir\": \"%s/test/data/zonefile/pools\"}\n",
+		STEER_SRC_DIR, STEER_SRC_DIR);
+	fclose(fp);
+	assert_int_equal(steer_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(steer_zone_new(cfg, &zone, &errs), STEER_ECONFIG);
+	assert_null(zone);
+	assert_int_equal(errs.n, 1);
+	steer_err_format(&errs.v[0], line, sizeof(line));
+	assert_non_null(strstr(line, "test/data/zonefile/bad.zone:4:"));
+	steer_errs_fini(&errs);
+	steer_config_free(cfg);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +315,11 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_no_allocation),
 	};
+	const struct CMUnitTest files[] = {
+		cmocka_unit_test(test_zone_file),
+		cmocka_unit_test(test_zone_file_error),
+	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, teardown) |
+	       cmocka_run_group_tests(files, NULL, NULL);
 }
