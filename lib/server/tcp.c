@@ -2,15 +2,16 @@
  * DNS over TCP (RFC 7766) on its own thread and event_base, so a slow or hostile TCP
  * client never delays UDP answers: length-prefixed messages, pipelined queries answered
  * in order, an idle timeout, a connection limit, and back-pressure on unread answers.
+ * Each read answers every complete message it brought and sends all the answers with one
+ * send(2); a write event is armed only when the socket cannot take everything.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -24,13 +25,24 @@
 #include "steer/steer.h"
 #include "zone/zone.h"
 
+#define IN_MAX   (2 + STEER_DNS_TCP_MAX) /* one whole message fits */
+#define IN_FIRST 4096
 #define OUT_HIGH (256 * 1024) /* stop reading while this much output is unsent */
 
 struct tconn {
 	struct steer_tcp *t;
-	struct bufferevent *bev;
+	int fd;
+	struct event *ev_read;
+	struct event *ev_write;
 	struct steer_client client;
 	bool closing; /* peer sent EOF: close once the output is flushed */
+	uint8_t *in;
+	size_t in_len;
+	size_t in_cap;
+	uint8_t *out;
+	size_t out_off; /* first unsent byte */
+	size_t out_len;
+	size_t out_cap;
 	struct tconn *prev;
 	struct tconn *next;
 };
@@ -60,80 +72,176 @@ static void conn_free(struct tconn *c)
 		t->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	bufferevent_free(c->bev);
+	if (c->ev_read != NULL)
+		event_free(c->ev_read);
+	if (c->ev_write != NULL)
+		event_free(c->ev_write);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
 	t->n_conns--;
 	free(c);
 }
 
-/* Answer one complete message at the head of @p in. @return false if none is complete. */
-static bool conn_answer_one(struct tconn *c, struct evbuffer *in)
+/* Grow *buf to hold at least @p need bytes (doubling, at most @p max). */
+static int grow(uint8_t **buf, size_t *cap, size_t need, size_t first, size_t max)
+{
+	size_t n = *cap != 0 ? *cap : first;
+	uint8_t *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if (n > max)
+		n = max;
+	if (n < need)
+		return -1;
+	p = realloc(*buf, n);
+	if (p == NULL)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+/* Answer the message of @p qlen bytes at @p q and queue the answer. @return 0 or -1. */
+static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 {
 	struct steer_tcp *t = c->t;
 	struct steer_query_ctx ctx = {.client = &c->client, .rng = &t->rng, .tcp = true};
 	const struct runtime *rt;
-	uint8_t pfx[2];
-	size_t qlen, len;
-	const uint8_t *q;
+	size_t len;
 
-	if (evbuffer_copyout(in, pfx, 2) != 2)
-		return false;
-	qlen = (size_t)((pfx[0] << 8) | pfx[1]);
-	if (evbuffer_get_length(in) < 2 + qlen)
-		return false;
-	q = evbuffer_pullup(in, (ev_ssize_t)(2 + qlen));
-	if (q == NULL)
-		return false;
 	steer_qsbr_enter(&t->srv->qsbr, t->srv->n_udp);
 	rt = atomic_load(&t->srv->rt);
 	ctx.snap = rt->snap;
-	len = steer_zone_answer(rt->zone, &ctx, q + 2, qlen, t->out + 2, STEER_DNS_TCP_MAX);
+	len = steer_zone_answer(rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
-	evbuffer_drain(in, 2 + qlen);
-	if (len > 0) {
-		t->out[0] = (uint8_t)(len >> 8);
-		t->out[1] = (uint8_t)len;
-		bufferevent_write(c->bev, t->out, len + 2);
+	if (len == 0)
+		return 0;
+	t->out[0] = (uint8_t)(len >> 8);
+	t->out[1] = (uint8_t)len;
+	if (c->out_off > 0 && c->out_len + len + 2 > c->out_cap) {
+		/* move the unsent rest to the front before growing */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
 	}
-	return true;
+	if (grow(&c->out, &c->out_cap, c->out_len + len + 2, IN_FIRST, OUT_HIGH + IN_MAX) < 0)
+		return -1;
+	memcpy(c->out + c->out_len, t->out, len + 2);
+	c->out_len += len + 2;
+	return 0;
 }
 
-static void conn_read(struct bufferevent *bev, void *arg)
+/* Answer every complete message in the input buffer, in order. @return 0 or -1. */
+static int conn_process(struct tconn *c)
 {
-	struct tconn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t off = 0;
 
-	while (evbuffer_get_length(bufferevent_get_output(bev)) < OUT_HIGH &&
-	       conn_answer_one(c, in))
-		;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) >= OUT_HIGH)
-		bufferevent_disable(bev, EV_READ); /* the client is not reading its answers */
+	while (c->in_len - off >= 2 && c->out_len - c->out_off < OUT_HIGH) {
+		size_t qlen = (size_t)((c->in[off] << 8) | c->in[off + 1]);
+
+		if (c->in_len - off < 2 + qlen)
+			break;
+		if (conn_answer(c, c->in + off + 2, qlen) < 0)
+			return -1;
+		off += 2 + qlen;
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	return 0;
 }
 
-static void conn_write(struct bufferevent *bev, void *arg)
+/* Send what is queued. @return 0 (all sent or the rest waits for EV_WRITE) or -1. */
+static int conn_flush(struct tconn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return event_add(c->ev_write, &c->t->idle);
+		if (n <= 0)
+			return -1;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
+}
+
+/* Read what is there; @return bytes read, 0 on EOF, -1 on error, -2 if nothing to read. */
+static ssize_t conn_recv(struct tconn *c)
+{
+	size_t want = c->in_len + 2;
+	ssize_t n;
+
+	if (c->in_len >= 2)
+		want = c->in_len + 2 + ((size_t)((c->in[0] << 8) | c->in[1]));
+	if (grow(&c->in, &c->in_cap, want < IN_FIRST ? IN_FIRST : want, IN_FIRST, IN_MAX) < 0)
+		return -1;
+	do {
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
+	c->in_len += (size_t)n;
+	return n;
+}
+
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct tconn *c = arg;
+	ssize_t n;
+
+	(void)fd;
+	if ((what & EV_TIMEOUT) != 0) {
+		conn_free(c); /* idle (RFC 7766 §6.2.3) */
+		return;
+	}
+	n = conn_recv(c);
+	if (n == -2)
+		return;
+	if (n < 0 || conn_process(c) < 0 || conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	if (n == 0) {
+		/* half-close: answers already queued still go out, then the connection closes */
+		c->closing = true;
+		event_del(c->ev_read);
+		if (c->out_len == 0)
+			conn_free(c);
+		return;
+	}
+	if (c->out_len - c->out_off >= OUT_HIGH)
+		event_del(c->ev_read); /* the client is not reading its answers */
+}
+
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct tconn *c = arg;
 
+	(void)fd;
+	if ((what & EV_TIMEOUT) != 0 || conn_flush(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	if (c->out_len != 0)
+		return; /* conn_flush re-armed the write event */
 	if (c->closing) {
 		conn_free(c);
 		return;
 	}
-	if ((bufferevent_get_enabled(bev) & EV_READ) == 0) {
-		bufferevent_enable(bev, EV_READ);
-		conn_read(bev, arg);
-	}
-}
-
-static void conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct tconn *c = arg;
-
-	if ((what & BEV_EVENT_EOF) != 0 && (what & BEV_EVENT_ERROR) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-		c->closing = true; /* half-close: deliver the answers first */
-		bufferevent_disable(bev, EV_READ);
+	/* drained: answer what piled up while reading was paused, then read again */
+	if (conn_process(c) < 0 || conn_flush(c) < 0) {
+		conn_free(c);
 		return;
 	}
-	conn_free(c); /* EOF, error, or idle timeout (RFC 7766 §6.2.3) */
+	if (c->out_len - c->out_off < OUT_HIGH && event_add(c->ev_read, &c->t->idle) < 0)
+		conn_free(c);
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
@@ -154,26 +262,23 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 		return;
 	}
 	c->t = t;
+	c->fd = fd;
 	steer_server_client(&c->client, sa);
-	c->bev = bufferevent_socket_new(t->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
-		free(c);
-		return;
-	}
 	c->next = t->conns;
 	if (t->conns != NULL)
 		t->conns->prev = c;
 	t->conns = c;
 	t->n_conns++;
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_set_timeouts(c->bev, &t->idle, &t->idle);
-	bufferevent_enable(c->bev, EV_READ);
+	c->ev_read = event_new(t->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	c->ev_write = event_new(t->base, fd, EV_WRITE, conn_on_write, c);
+	if (c->ev_read == NULL || c->ev_write == NULL || event_add(c->ev_read, &t->idle) < 0)
+		conn_free(c);
 }
 
 int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer_err *err)
 {
 	const struct steer_config *cfg = srv->cfg;
+	/* accepted sockets are non-blocking (LEV_OPT_LEAVE_SOCKETS_BLOCKING is not set) */
 	const unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 	struct steer_tcp *t = calloc(1, sizeof(*t));
 	int rc = STEER_ENOMEM;
