@@ -24,7 +24,7 @@ CG_QPS=${CG_QPS:-2000}
 CG_BASE=1000 # queries of the short callgrind run subtracted from the long one
 
 declare -A PORT PID
-DATA= # one line per run: server variant round qps avg p99 lost cpu_us_q proc_us_q
+DATA= # one line per run: server variant round qps avg p99 lost cpu_us_q proc_us_q cpu0_pct
 
 bench_init dns
 ensure_pkgs dnsperf gdnsd nsd valgrind python3 bind9-dnsutils procps util-linux
@@ -63,8 +63,9 @@ check_answers() {
 			"lb.example.test TXT"; do
 			# shellcheck disable=SC2086
 			out=$(dig +norec +tries=1 +time=2 -p "${PORT[$s]}" @127.0.0.1 $q)
-			echo "$out" | grep -q 'status: NOERROR' && echo "$out" | grep -qE 'ANSWER: [1-9]' ||
+			if ! echo "$out" | grep -q 'status: NOERROR' || ! echo "$out" | grep -qE 'ANSWER: [1-9]'; then
 				die "$s: unexpected answer to $q: $out"
+			fi
 		done
 		dig +norec +tries=1 +time=2 -p "${PORT[$s]}" @127.0.0.1 nx1.lb.example.test A |
 			grep -q 'status: NXDOMAIN' || die "$s: no NXDOMAIN for nx1"
@@ -93,7 +94,7 @@ one_run() {
 	c1=$(cpu_busy_us "$SERVER_CPU")
 	# shellcheck disable=SC2086
 	p1=$(proc_cpu_us $pids)
-	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div $((c1 - c0)) "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE")" >>"$DATA"
+	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div $((c1 - c0)) "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $(((c1 - c0) * 100)) $((DURATION * 1000000)) "%.0f")" >>"$DATA"
 	note "round $r $v $s: qps=$DP_QPS avg=${DP_AVG_MS}ms p99=${DP_P99_MS}ms lost=$DP_LOST rcodes: $DP_RCODES"
 }
 
@@ -113,7 +114,8 @@ cg_run() {
 	local s=$1 n=$2 dir=$BENCH_TMP/cg-$1-$2 qf pid
 	mkdir -p "$dir"
 	qf=$dir/queries.txt
-	while [ "$(wc -l <"$qf" 2>/dev/null || echo 0)" -lt "$n" ]; do
+	: >"$qf"
+	while [ "$(wc -l <"$qf")" -lt "$n" ]; do
 		cat "$BENCH_TMP/cfg/queries.txt" >>"$qf"
 	done
 	head -n "$n" "$qf" >"$qf.n"
@@ -122,13 +124,13 @@ cg_run() {
 		--separate-threads=yes --callgrind-out-file="$dir/cg.%p.out" $(server_cmd "$s" "$BENCH_TMP/cfg")
 	pid=$BG_PID
 	wait_dns "${PORT[$s]}" 60 || die "$s under valgrind did not answer: $(tail -5 "$dir/valgrind.log")"
-	dnsperf_run "cg-$s-$n-warm" -p "${PORT[$s]}" -d "$BENCH_TMP/cfg/queries.txt" -n 1 -q 10 -Q 500 -t 10
+	head -n 500 "$BENCH_TMP/cfg/queries.txt" >"$dir/warm.txt"
+	dnsperf_run "cg-$s-$n-warm" -p "${PORT[$s]}" -d "$dir/warm.txt" -n 1 -q 10 -Q 500 -t 10
 	local warm=$DP_DONE
-	head -n 500 "$BENCH_TMP/cfg/queries.txt" >/dev/null
 	dnsperf_run "cg-$s-$n" -p "${PORT[$s]}" -d "$qf.n" -n 1 -q 20 -Q "$CG_QPS" -t 10
 	CG_DONE=$((DP_DONE + warm))
 	CG_LOST=$DP_LOST
-	stop_pid "$pid"
+	stop_pid "$pid" 60 # valgrind writes its files on exit
 	CG_IR=$(cat "$dir"/cg.*.out* 2>/dev/null | awk '/^totals:/ {s += $2} END {printf "%.0f", s}')
 	CG_DIR=$dir
 }
@@ -138,7 +140,7 @@ callgrind_all() {
 	local s ir1 d1 top
 	stop_servers
 	for s in $SERVERS; do
-		note "callgrind: $s, $CG_BASE then $((CG_BASE + CG_QUERIES)) queries"
+		note "callgrind: $s, $CG_BASE then $((CG_BASE + CG_QUERIES)) queries at $CG_QPS qps"
 		cg_run "$s" "$CG_BASE"
 		ir1=$CG_IR d1=$CG_DONE
 		cg_run "$s" $((CG_BASE + CG_QUERIES))
@@ -153,7 +155,9 @@ callgrind_all() {
 			# the UDP worker's own file: the query path without start-up
 			top=$(grep -l 'udp_main' "$CG_DIR"/cg.*.out-* 2>/dev/null | head -1)
 			STEERD_CG=$top
-			[ -n "$top" ] && cp "$top" "$BENCH_ROOT/bench-results/callgrind-steerd-udp-$(date +%Y%m%d-%H%M%S).out"
+			if [ -n "$top" ]; then
+				cp "$top" "$BENCH_ROOT/bench-results/callgrind-steerd-udp-$(date +%Y%m%d-%H%M%S).out"
+			fi
 		fi
 	done
 }
@@ -161,24 +165,28 @@ callgrind_all() {
 stop_servers() {
 	local s
 	for s in $SERVERS; do
-		[ -n "${PID[$s]:-}" ] && stop_pid "${PID[$s]}"
+		if [ -n "${PID[$s]:-}" ]; then
+			stop_pid "${PID[$s]}"
+		fi
 		PID[$s]=
 	done
 }
 
 report() {
-	local s v col qps avg p99 lost cpu proc irq
+	local s v qps avg p99 lost cpu proc irq busy
 	say ""
 	say "Each run: dnsperf -q 100 for ${DURATION}s, query mix 60% api A / 5% api AAAA / 20% static A / 10% NXDOMAIN / 5% TXT."
 	say "cpu0 us/q = CPU $SERVER_CPU busy time (user+nice+system+irq+softirq, /proc/stat) / answered queries;"
 	say "proc us/q = server user+system time (/proc/PID/stat, all its processes) / answered queries;"
+	say "cpu0 % = how busy CPU $SERVER_CPU was: near 100 = the server is the bottleneck, below = dnsperf is;"
 	say "Ir/q = callgrind instructions per answered query (user space only; UDP, no EDNS)."
 	say "Medians over $ROUNDS rounds; lost = sum over rounds."
 	say ""
-	say "$(printf '%-7s %-9s %9s %8s %8s %6s %9s %9s %7s' server variant qps 'avg ms' 'p99 ms' lost 'cpu0 us/q' 'proc us/q' 'Ir/q')"
+	say "$(printf '%-7s %-9s %8s %7s %7s %6s %6s %9s %9s %6s' server variant qps 'avg ms' 'p99 ms' lost 'cpu0 %' 'cpu0 us/q' 'proc us/q' 'Ir/q')"
+	# col N: column N of every run of server $s, variant $v
+	col() { awk -v s="$s" -v v="$v" -v c="$1" '$1 == s && $2 == v {print $c}' "$DATA"; }
 	for v in $VARIANTS; do
 		for s in $SERVERS; do
-			col() { awk -v s="$s" -v v="$v" -v c="$1" '$1 == s && $2 == v {print $c}' "$DATA"; }
 			# shellcheck disable=SC2046
 			qps=$(median $(col 4))
 			# shellcheck disable=SC2046
@@ -190,17 +198,20 @@ report() {
 			cpu=$(median $(col 8))
 			# shellcheck disable=SC2046
 			proc=$(median $(col 9))
+			# shellcheck disable=SC2046
+			busy=$(median $(col 10))
 			irq="-"
 			[ "$v" = udp ] && irq=${IRQ[$s]:--}
 			MED_CPU[$s-$v]=$cpu
 			MED_PROC[$s-$v]=$proc
-			say "$(printf '%-7s %-9s %9s %8s %8s %6s %9s %9s %7s' "$s" "$v" "$qps" "$avg" "$p99" "$lost" "$cpu" "$proc" "$irq")"
+			say "$(printf '%-7s %-9s %8s %7s %7s %6s %6s %9s %9s %6s' "$s" "$v" "$qps" "$avg" "$p99" "$lost" "$busy" "$cpu" "$proc" "$irq")"
 		done
 	done
 	say ""
 	say "CPU per query, steerd relative to the others (ratio of medians; < 1 = steerd cheaper):"
 	for v in $VARIANTS; do
-		local line="  $(printf '%-9s' "$v")"
+		local line
+		line="  $(printf '%-9s' "$v")"
 		for s in $SERVERS; do
 			[ "$s" = steerd ] && continue
 			line="$line steerd/$s: cpu0 $(div "${MED_CPU[steerd-$v]:-0}" "${MED_CPU[$s-$v]:-0}") proc $(div "${MED_PROC[steerd-$v]:-0}" "${MED_PROC[$s-$v]:-0}")   "
@@ -223,7 +234,7 @@ report() {
 			say ""
 			say "steerd UDP worker thread, top 10 functions by self Ir (callgrind_annotate --inclusive=no):"
 			callgrind_annotate --inclusive=no --threshold=100 "$STEERD_CG" 2>/dev/null |
-				awk '/file:function/ {on = 1; getline; next} on && NF {print} on && !NF && n++ {exit}' |
+				awk '/file:function/ {on = 1; getline; next} on && NF {print} on && !NF {exit}' |
 				head -10 | sed 's/^/  /' | tee -a "$RESULT_FILE"
 			say "  (full profile: bench-results/callgrind-steerd-udp-*.out)"
 		fi
@@ -250,7 +261,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 say ""
-say "All runs (server variant round qps avg_ms p99_ms lost cpu0_us/q proc_us/q):"
+say "All runs (server variant round qps avg_ms p99_ms lost cpu0_us/q proc_us/q cpu0_%):"
 sed 's/^/  /' "$DATA" | tee -a "$RESULT_FILE"
 if [ "$CALLGRIND" = 1 ]; then
 	callgrind_all

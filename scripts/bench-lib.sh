@@ -101,14 +101,21 @@ stop_system_service() {
 	fi
 }
 
+# tool_version NAME: one line, "not installed" when the command is missing.
 tool_version() {
+	local out=
+	if ! command -v "$1" >/dev/null && [ "$1" != steerd ]; then
+		echo "not installed"
+		return 0
+	fi
 	case "$1" in
-	steerd) "$STEERD" -V 2>/dev/null | head -1 ;;
-	gdnsd) gdnsd 2>&1 | grep -m1 -o 'version [0-9.]*' || echo "not installed" ;;
-	nsd) nsd -v 2>&1 | head -1 || echo "not installed" ;;
-	dnsperf) dnsperf -h 2>&1 | grep -m1 -o 'Version [0-9.]*' || echo "not installed" ;;
-	valgrind) valgrind --version 2>/dev/null || echo "not installed" ;;
+	steerd) out=$("$STEERD" -V 2>&1 || true) ;;
+	gdnsd) out=$(gdnsd 2>&1 || true) ;;
+	nsd) out=$(nsd -v 2>&1 || true) ;;
+	dnsperf) out=$(dnsperf -h 2>&1 || true) ;;
+	valgrind) out=$(valgrind --version 2>&1 || true) ;;
 	esac
+	echo "$out" | grep -m1 -iE 'version|^steerd|^valgrind' | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -1
 }
 
 # bench_header TITLE: what ran where.
@@ -125,7 +132,7 @@ bench_header() {
 	say "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 	say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min at start; other load makes numbers noisy)"
 	say "steerd:   $(tool_version steerd) (git $rev, build/ RelWithDebInfo -O2)"
-	say "gdnsd:    $(tool_version gdnsd); nsd: $(tool_version nsd); dnsperf: $(tool_version dnsperf); $(tool_version valgrind)"
+	say "tools:    gdnsd $(tool_version gdnsd), nsd $(tool_version nsd), dnsperf $(tool_version dnsperf), valgrind $(tool_version valgrind)"
 	say "pinning:  servers on CPU $SERVER_CPU, dnsperf/helpers on CPU $CLIENT_CPU (taskset)"
 	say "counters: CPU time from /proc (HZ=$HZ); no perf counters here, instructions via callgrind"
 }
@@ -174,13 +181,14 @@ tree_pids() {
 	done
 }
 
-# stop_pid PID: SIGTERM, wait (bounded) for it and its descendants, then SIGKILL them.
+# stop_pid PID [SECONDS]: SIGTERM, wait (bounded, 10 s) for it and its descendants, then
+# SIGKILL them.
 stop_pid() {
-	local pid=$1 pids i
+	local pid=$1 limit=${2:-10} pids
 	[ -d "/proc/$pid" ] || return 0
 	pids=$(tree_pids "$pid")
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 $((limit * 10))); do
 		local alive=0 p
 		for p in $pids; do
 			if [ -d "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
@@ -203,8 +211,8 @@ stop_pid() {
 
 # wait_dns PORT [SECONDS]: until the server answers the zone's SOA over UDP.
 wait_dns() {
-	local port=$1 limit=${2:-20} i
-	for i in $(seq 1 $((limit * 5))); do
+	local port=$1 limit=${2:-20}
+	for _ in $(seq 1 $((limit * 5))); do
 		if "${NETNS_EXEC[@]}" dig +short +tries=1 +time=1 -p "$port" @127.0.0.1 \
 			lb.example.test SOA 2>/dev/null | grep -q .; then
 			return 0
@@ -238,7 +246,10 @@ thread_cpu_us() {
 
 # threads PID: thread ids in creation order (ids grow; no wrap-around in a short run).
 threads() {
-	ls "/proc/$1/task" 2>/dev/null | sort -n
+	local d
+	for d in "/proc/$1/task"/*; do
+		[ -d "$d" ] && echo "${d##*/}"
+	done | sort -n
 }
 
 # mem_kb PID FIELD: VmRSS, VmHWM... from /proc/PID/status, in kB.
@@ -246,24 +257,39 @@ mem_kb() {
 	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null
 }
 
-# dnsperf_run TAG ARGS...: dnsperf -v on CLIENT_CPU; parses the summary and per-query
-# latencies into DP_SENT DP_DONE DP_LOST DP_QPS DP_AVG_MS DP_P50_MS DP_P99_MS DP_RCODES
-# DP_SERVFAIL DP_REFUSED. The per-query file is deleted after parsing.
+# dnsperf_run TAG ARGS...: dnsperf -v on CLIENT_CPU, then dnsperf_parse TAG.
 dnsperf_run() {
-	local tag=$1 out
+	local tag=$1
 	shift
-	out=$BENCH_TMP/dnsperf-$tag
+	dnsperf_exec "$tag" "$@"
+	dnsperf_parse "$tag"
+}
+
+# dnsperf_exec TAG ARGS...: run dnsperf -v (per-query lines) on CLIENT_CPU against
+# 127.0.0.1; output in $BENCH_TMP/dnsperf-TAG.{v,err}. Can run in the background.
+dnsperf_exec() {
+	local out=$BENCH_TMP/dnsperf-$1
+	shift
 	"${NETNS_EXEC[@]}" taskset -c "$CLIENT_CPU" dnsperf -v -s 127.0.0.1 "$@" >"$out.v" 2>"$out.err" ||
 		true
+}
+
+# dnsperf_parse TAG: the summary and per-query latencies into DP_SENT DP_DONE DP_LOST DP_QPS
+# DP_AVG_MS DP_MAX_MS DP_P50_MS DP_P99_MS DP_RCODES DP_SERVFAIL DP_REFUSED; the per-query file is
+# deleted afterwards.
+# shellcheck disable=SC2034 # the DP_* variables are this function's output
+dnsperf_parse() {
+	local tag=$1 out=$BENCH_TMP/dnsperf-$1
 	grep -v '^> ' "$out.v" >"$out.sum" || true
 	DP_SENT=$(awk '/Queries sent:/ {print $3}' "$out.sum")
 	DP_DONE=$(awk '/Queries completed:/ {print $3}' "$out.sum")
 	DP_LOST=$(awk '/Queries lost:/ {print $3}' "$out.sum")
 	DP_QPS=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out.sum")
-	DP_AVG_MS=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000}' "$out.sum")
+	DP_AVG_MS=$(awk '/Average Latency/ {printf "%.3f", $4 * 1000; exit}' "$out.sum")
+	DP_MAX_MS=$(awk '/Average Latency/ {sub(/\)/, "", $NF); printf "%.3f", $NF * 1000; exit}' "$out.sum")
 	DP_RCODES=$(sed -n 's/^ *Response codes: *//p' "$out.sum")
-	DP_SERVFAIL=$(echo "$DP_RCODES" | grep -o 'SERVFAIL [0-9]*' | awk '{s += $2} END {print s + 0}')
-	DP_REFUSED=$(echo "$DP_RCODES" | grep -o 'REFUSED [0-9]*' | awk '{s += $2} END {print s + 0}')
+	DP_SERVFAIL=$(rcode_count SERVFAIL)
+	DP_REFUSED=$(rcode_count REFUSED)
 	# percentiles from a 1 µs histogram of the "> RCODE name type latency" lines
 	read -r DP_P50_MS DP_P99_MS < <(awk '
 		/^> / && $2 != "T" && $2 != "I" {
@@ -287,9 +313,14 @@ dnsperf_run() {
 	fi
 }
 
+# rcode_count RCODE: how many answers dnsperf counted with RCODE (from DP_RCODES).
+rcode_count() {
+	echo "$DP_RCODES" | awk -v r="$1" '{for (i = 1; i < NF; i++) if ($i == r) s += $(i + 1)} END {print s + 0}'
+}
+
 # median N...: the median of the numbers ("-" when none).
 median() {
-	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+	printf '%s\n' "$@" | awk '/^[0-9.]+$/ {print}' | sort -g |
 		awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
