@@ -45,6 +45,24 @@ static void sock_free(struct steer_prober *p, struct mon_sock *ms)
 	free(ms);
 }
 
+/* Take the slot's handle out of the multi and keep it for the next probe (any slot). */
+static void easy_release(struct mon_slot *s)
+{
+	struct steer_prober *p = s->p;
+	CURL *e = s->http.easy;
+
+	if (e == NULL)
+		return;
+	if (s->http.in_multi)
+		curl_multi_remove_handle(p->multi, e);
+	s->http.in_multi = false;
+	s->http.easy = NULL;
+	if (p->n_easy_pool < MON_EASY_POOL)
+		p->easy_pool[p->n_easy_pool++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
 /* Classify a finished transfer; fills @p reason when it failed. */
 static bool classify(struct mon_slot *s, CURLcode cc, int status, char *reason, size_t size);
 
@@ -66,8 +84,7 @@ static void check_done(struct steer_prober *p)
 		s = priv;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
 		ok = classify(s, msg->data.result, (int)status, reason, sizeof(reason));
-		curl_multi_remove_handle(p->multi, s->http.easy);
-		s->http.in_multi = false;
+		easy_release(s);
 		free(s->http.body);
 		s->http.body = NULL;
 		mon_attempt_done(s, ok, (int)status, reason);
@@ -175,6 +192,8 @@ void mon_http_fini(struct steer_prober *p)
 		free(ms);
 	}
 	p->socks = NULL;
+	while (p->n_easy_pool > 0)
+		curl_easy_cleanup(p->easy_pool[--p->n_easy_pool]);
 	if (p->curl_timer != NULL)
 		event_free(p->curl_timer);
 	p->curl_timer = NULL;
@@ -325,10 +344,42 @@ static bool classify(struct mon_slot *s, CURLcode cc, int status, char *reason, 
 	return true;
 }
 
+static int set_options(struct mon_slot *s);
+
+/* A handle for this probe: an idle one reset to defaults, or a new one; then the slot's
+ * options. Keeping one handle per origin would cost ~18 KB each at 10,000 origins. */
+static int easy_acquire(struct mon_slot *s, char *reason, size_t size)
+{
+	struct steer_prober *p = s->p;
+	CURL *e;
+
+	if (p->n_easy_pool > 0) {
+		e = p->easy_pool[--p->n_easy_pool];
+		curl_easy_reset(e);
+	} else {
+		e = curl_easy_init();
+	}
+	if (e == NULL) {
+		mon_reason(reason, size, "curl: cannot create a handle");
+		return STEER_ENOMEM;
+	}
+	s->http.easy = e;
+	if (set_options(s) != 0) {
+		easy_release(s);
+		mon_reason(reason, size, "curl: cannot set options");
+		return STEER_EPROBE;
+	}
+	return 0;
+}
+
 int mon_http_start(struct mon_slot *s, char *reason, size_t size)
 {
 	struct mon_http *h = &s->http;
 	CURLMcode mc;
+	int rc = easy_acquire(s, reason, size);
+
+	if (rc < 0)
+		return rc;
 
 	h->body_len = 0;
 	h->body_matched = false;
@@ -337,6 +388,7 @@ int mon_http_start(struct mon_slot *s, char *reason, size_t size)
 	if (s->mon->expected_body != NULL) {
 		h->body = malloc(MON_READ_MAX);
 		if (h->body == NULL) {
+			easy_release(s);
 			mon_reason(reason, size, "out of memory");
 			return STEER_ENOMEM;
 		}
@@ -345,6 +397,7 @@ int mon_http_start(struct mon_slot *s, char *reason, size_t size)
 	if (mc != CURLM_OK) {
 		free(h->body);
 		h->body = NULL;
+		easy_release(s);
 		mon_reason(reason, size, "curl: %s", curl_multi_strerror(mc));
 		return STEER_EPROBE;
 	}
@@ -506,6 +559,10 @@ static int set_options(struct mon_slot *s)
 	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, m->follow_redirects ? 1L : 0L) !=
 	       CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRS) != CURLE_OK;
+	/* no DNS cache: curl prunes it by walking every entry on each lookup, which at 10,000
+	 * origins (one entry per address) cost most of the monitor's CPU; a health check
+	 * should see the name's current addresses anyway */
+	bad |= curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, 0L) != CURLE_OK;
 #if LIBCURL_VERSION_NUM >= 0x075700
 	/* ending a transfer mid-lookup must not wait for the resolver thread (7.87+) */
 	bad |= curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L) != CURLE_OK;
@@ -521,20 +578,13 @@ static int set_options(struct mon_slot *s)
 
 int mon_http_slot_init(struct mon_slot *s, struct steer_err *err)
 {
-	int rc;
+	int rc = build_target(s);
 
-	s->http.easy = curl_easy_init();
-	if (s->http.easy == NULL)
-		return steer_err_set(err, STEER_EPROBE, "curl_easy_init failed");
-	rc = build_target(s);
 	if (rc == 0)
 		rc = build_headers(s);
 	if (rc < 0)
-		return rc;
-	if (set_options(s) != 0)
-		return steer_err_set(err, STEER_EPROBE,
-				     "pool=%s origin=%s: curl_easy_setopt failed", s->pool->name,
-				     s->origin->name);
+		return steer_err_set(err, rc, "pool=%s origin=%s: cannot prepare the probe",
+				     s->pool->name, s->origin->name);
 	return 0;
 }
 
@@ -546,7 +596,7 @@ void mon_http_slot_fini(struct mon_slot *s)
 		curl_multi_remove_handle(s->p->multi, h->easy);
 	h->in_multi = false;
 	if (h->easy != NULL)
-		curl_easy_cleanup(h->easy);
+		curl_easy_cleanup(h->easy); /* stopped mid-probe */
 	h->easy = NULL;
 	curl_slist_free_all(h->headers);
 	curl_slist_free_all(h->connect_to);

@@ -63,15 +63,24 @@ uint32_t steer_prober_first_offset_ms(uint32_t k, uint32_t n, uint32_t interval_
 	return (uint32_t)((uint64_t)k * span / n);
 }
 
-int64_t steer_prober_next_due_ms(int64_t due_ms, uint32_t interval_ms, int64_t now_ms)
+uint32_t steer_prober_steady_offset_ms(uint32_t k, uint32_t n, uint32_t interval_ms)
 {
-	int64_t next = due_ms + interval_ms;
+	if (n == 0)
+		return 0;
+	return (uint32_t)((uint64_t)k * interval_ms / n);
+}
+
+int64_t steer_prober_next_due_ms(int64_t base_ms, uint32_t offset_ms, uint32_t interval_ms,
+				 int64_t now_ms)
+{
+	int64_t first = base_ms + offset_ms;
+	int64_t earliest = now_ms + interval_ms / 2 + 1;
 
 	if (interval_ms == 0)
 		return now_ms + 1;
-	if (next <= now_ms)
-		next += ((now_ms - next) / interval_ms + 1) * interval_ms;
-	return next;
+	if (first >= earliest)
+		return first;
+	return first + ((earliest - first + interval_ms - 1) / interval_ms) * interval_ms;
 }
 
 void mon_reason(char *buf, size_t size, const char *fmt, ...)
@@ -140,6 +149,28 @@ void mon_attempt_done(struct mon_slot *s, bool ok, int http_status, const char *
 	event_active(s->kick, EV_TIMEOUT, 0);
 }
 
+static void probe_start(struct mon_slot *s)
+{
+	s->p->inflight++;
+	s->attempts = 0;
+	attempt_start(s);
+}
+
+/* Probes that came due while MON_MAX_INFLIGHT were running start as others finish. */
+static void start_waiting(struct steer_prober *p)
+{
+	while (p->wait_head != NULL && p->inflight < MON_MAX_INFLIGHT) {
+		struct mon_slot *s = p->wait_head;
+
+		p->wait_head = s->wait_next;
+		if (p->wait_head == NULL)
+			p->wait_tail = NULL;
+		s->wait_next = NULL;
+		s->waiting = false;
+		probe_start(s);
+	}
+}
+
 static void deliver(struct mon_slot *s)
 {
 	struct steer_probe_result res = {
@@ -154,7 +185,9 @@ static void deliver(struct mon_slot *s)
 	res.rtt_ms = rtt > 0 ? (uint32_t)rtt : 0;
 	mon_reason(res.reason, sizeof(res.reason), "%s", s->out.ok ? "" : s->out.reason);
 	s->busy = false;
+	s->p->inflight--;
 	s->p->done(s->p->arg, &res);
+	start_waiting(s->p);
 }
 
 /* The attempt has ended (see mon_attempt_done): re-try at once, or report. */
@@ -183,7 +216,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	s->due_ms = steer_prober_next_due_ms(s->due_ms, s->mon->interval_ms, now);
+	s->due_ms =
+		steer_prober_next_due_ms(s->p->start_ms, s->steady_ms, s->mon->interval_ms, now);
 	arm(s, now);
 	if (s->busy) {
 		log_debug("pool=%s origin=%s tick skipped: probe still running", s->pool->name,
@@ -191,8 +225,17 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	s->busy = true;
-	s->attempts = 0;
-	attempt_start(s);
+	if (s->p->inflight < MON_MAX_INFLIGHT) {
+		probe_start(s);
+		return;
+	}
+	/* busy stays true while waiting, so a later tick does not queue it twice */
+	s->waiting = true;
+	if (s->p->wait_tail != NULL)
+		s->p->wait_tail->wait_next = s;
+	else
+		s->p->wait_head = s;
+	s->p->wait_tail = s;
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -256,9 +299,12 @@ static size_t fill_slots(struct steer_prober *p, struct mon_slot *v)
 				n++;
 			}
 		}
-		for (size_t k = first; v != NULL && k < n; k++)
+		for (size_t k = first; v != NULL && k < n; k++) {
 			v[k].first_ms = steer_prober_first_offset_ms(
 				(uint32_t)(k - first), (uint32_t)(n - first), mon->interval_ms);
+			v[k].steady_ms = steer_prober_steady_offset_ms(
+				(uint32_t)(k - first), (uint32_t)(n - first), mon->interval_ms);
+		}
 	}
 	return n;
 }
@@ -339,7 +385,7 @@ static void *run(void *arg)
 	int64_t now = mon_now_ms();
 
 	steer_thread_name("steer-monitor");
-
+	p->start_ms = now;
 	for (size_t i = 0; i < p->n_slots; i++) {
 		p->slots[i].due_ms = now + p->slots[i].first_ms;
 		arm(&p->slots[i], now);

@@ -65,14 +65,26 @@ void steer_prober_free(struct steer_prober *p);
 uint32_t steer_prober_first_offset_ms(uint32_t k, uint32_t n, uint32_t interval_ms);
 
 /**
- * When the probe after the one scheduled at @p due_ms is due: one @p interval_ms later,
- * so late timers do not accumulate drift; ticks already in the past at @p now_ms are
- * skipped rather than fired in a burst.
- * @param due_ms       Monotonic time the current tick was scheduled for.
+ * Offset of the @p k-th of @p n origins in every round after the first:
+ * `k * interval / n`, so a monitor's probes are spread evenly over its whole interval
+ * (no thundering herd, a steady probe rate) once the fast first round is over.
+ * @return Offset in ms within the interval. Context: any; pure.
+ */
+uint32_t steer_prober_steady_offset_ms(uint32_t k, uint32_t n, uint32_t interval_ms);
+
+/**
+ * When an origin's next probe is due: the first point of its grid
+ * `base + offset + m * interval` (m >= 0) that lies at least half an interval after
+ * @p now_ms. Late timers therefore do not drift, ticks missed during a stall are skipped
+ * rather than fired in a burst, and two probes of one origin are never closer than half
+ * an interval (the move from the first round's offsets to the steady grid included).
+ * @param base_ms      Monotonic time the prober started.
+ * @param offset_ms    The origin's steady offset (steer_prober_steady_offset_ms()).
  * @param interval_ms  The monitor's interval (> 0).
  * @param now_ms       Monotonic time now.
- * @return The next due time, always > @p now_ms. Context: any; pure.
+ * @return The next due time, > @p now_ms. Context: any; pure.
  */
-int64_t steer_prober_next_due_ms(int64_t due_ms, uint32_t interval_ms, int64_t now_ms);
+int64_t steer_prober_next_due_ms(int64_t base_ms, uint32_t offset_ms, uint32_t interval_ms,
+				 int64_t now_ms);
 
 #endif

@@ -80,15 +80,23 @@ struct mon_tcp {
 };
 
 /* One probed origin: its schedule and the probe in flight (at most one). */
+/* Bounds that keep 10,000 origins cheap: at most this many probes run at once (the rest
+ * wait their turn), and at most this many idle curl handles are kept for reuse. */
+#define MON_MAX_INFLIGHT 256
+#define MON_EASY_POOL    64
+
 struct mon_slot {
 	struct steer_prober *p;
 	const struct steer_pool *pool;
 	const struct steer_origin *origin;
 	const struct steer_monitor *mon;
-	struct event *timer; /* next scheduled probe */
-	struct event *kick;  /* deferred completion of an attempt */
-	uint32_t first_ms;   /* offset of the first probe from start */
-	int64_t due_ms;      /* monotonic time the timer is set for */
+	struct event *timer;        /* next scheduled probe */
+	struct event *kick;         /* deferred completion of an attempt */
+	uint32_t first_ms;          /* offset of the first probe from start */
+	uint32_t steady_ms;         /* offset in every later round: spread over the interval */
+	struct mon_slot *wait_next; /* in the prober's wait queue */
+	bool waiting;
+	int64_t due_ms; /* monotonic time the timer is set for */
 	bool busy;
 	uint32_t attempts;
 	int64_t start_ms; /* monotonic start of the current attempt */
@@ -108,6 +116,12 @@ struct steer_prober {
 	CURLM *multi;
 	struct event *curl_timer;
 	struct mon_sock *socks; /* curl sockets we watch, freed at teardown if curl did not */
+	CURL *easy_pool[MON_EASY_POOL]; /* idle easy handles, reused across probes */
+	size_t n_easy_pool;
+	size_t inflight;            /* probes started and not yet delivered */
+	struct mon_slot *wait_head; /* due probes waiting for an in-flight slot (FIFO) */
+	struct mon_slot *wait_tail;
+	int64_t start_ms;       /* monotonic time the thread started: schedule anchor */
 	struct evdns_base *dns; /* only when a TCP monitor probes a hostname origin */
 	bool running;
 	pthread_t thread;

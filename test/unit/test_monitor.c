@@ -431,19 +431,25 @@ static void test_first_offset(void **state)
 static void test_next_due(void **state)
 {
 	(void)state;
-	/* on time and late: the next tick keeps the phase of the first */
-	assert_int_equal(steer_prober_next_due_ms(1000, 500, 1000), 1500);
-	assert_int_equal(steer_prober_next_due_ms(1000, 500, 1003), 1500);
-	assert_int_equal(steer_prober_next_due_ms(1000, 500, 1499), 1500);
+	assert_int_equal(steer_prober_steady_offset_ms(0, 10, 10000), 0);
+	assert_int_equal(steer_prober_steady_offset_ms(9, 10, 10000), 9000);
+	assert_int_equal(steer_prober_steady_offset_ms(3, 0, 10000), 0);
+	/* base 0, offset 250, interval 1000: the grid is 250, 1250, 2250, ... and the next
+	 * probe is at least half an interval away */
+	assert_int_equal(steer_prober_next_due_ms(0, 250, 1000, 0), 1250);
+	assert_int_equal(steer_prober_next_due_ms(0, 250, 1000, 1250), 2250);
+	assert_int_equal(steer_prober_next_due_ms(0, 250, 1000, 1263), 2250); /* late: no drift */
 	/* a stall skips the missed ticks instead of firing them in a burst */
-	assert_int_equal(steer_prober_next_due_ms(1000, 500, 1500), 2000);
-	assert_int_equal(steer_prober_next_due_ms(1000, 500, 2750), 3000);
-	/* many ticks do not drift */
+	assert_int_equal(steer_prober_next_due_ms(0, 250, 1000, 5600), 6250);
+	/* from the first round (at 90 ms) onto the grid: not closer than half an interval */
+	assert_int_equal(steer_prober_next_due_ms(0, 900, 1000, 90), 900);
+	assert_int_equal(steer_prober_next_due_ms(0, 450, 1000, 45), 1450);
+	/* many ticks stay on the grid */
 	{
 		int64_t due = 7;
 
 		for (int i = 0; i < 100; i++)
-			due = steer_prober_next_due_ms(due, 1000, due + 13);
+			due = steer_prober_next_due_ms(7, 0, 1000, due + 13);
 		assert_int_equal(due, 7 + 100 * 1000);
 	}
 }
