@@ -139,24 +139,7 @@ bench_header() {
 
 # free_port: a port free for UDP and TCP on 127.0.0.1 (inside the namespace if any).
 free_port() {
-	"${NETNS_EXEC[@]}" python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    socks = []
-    try:
-        for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-            s = socket.socket(socket.AF_INET, typ)
-            socks.append(s)
-            s.bind(("127.0.0.1", p))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-PY
+	"${NETNS_EXEC[@]}" python3 "$BENCH_ROOT/test/free_port.py" --udp 127.0.0.1
 }
 
 # start_bg LOG CMD...: run CMD in the background (pinned by the caller), remember its pid
