@@ -25,7 +25,7 @@ stop_origin p1
 wait_for "p1 killed: api answers the secondary with the failover TTL" \
 	"ans api" '^NOERROR 5 127\.0\.0\.21$'
 # a probe in flight when the process dies sees its connection reset instead
-DEAD='(connect refused|curl: Failure when receiving data from the peer)'
+DEAD='(connect refused|recv: Connection reset by peer|connection closed without a response)'
 expect_log "log: p1 up->down, connect refused" \
 	"warn health: pool=primary origin=p1 addr=127\\.0\\.0\\.11 up->down reason=\"$DEAD\""
 expect_log "log: pool primary unhealthy" 'health: pool=primary healthy->unhealthy'
@@ -82,7 +82,8 @@ expect_eq "p1 up->down at its first failed probe" \
 expect_eq "failed p1 probes: status 0, connection refused (or reset by the kill)" \
 	"$(sql "select count(*) from probes p join origins o on o.id = p.origin_id
 	        where o.name = 'p1' and p.ok = 0 and not (p.http_status = 0 and (p.reason =
-	        'connect refused' or p.reason = 'curl: Failure when receiving data from the peer'))")" "0"
+	        'connect refused' or p.reason = 'recv: Connection reset by peer' or
+	        p.reason = 'connection closed without a response'))")" "0"
 # back up after exactly consecutive_up = 2 successes following the failures
 expect_eq "p1 down->up after exactly 2 successful probes" \
 	"$(sql "select count(*) from probes p join origins o on o.id = p.origin_id

@@ -91,6 +91,11 @@ wait_for "st: recovery stored with its reason (consecutive_up 1)" \
 
 expect_eq "retry: transition reason" "$(reason_of rt)" "status 500 not in 2xx"
 
+# the origin accepts, reads the request and closes without a response
+set_origin st '{"mode": "close"}'
+wait_for "closed without a response: status fails over again" "ans status" "$SPARE"
+wait_for "close: transition reason" "reason_of st" '^connection closed without a response$'
+
 # retries 2: every failed probe is 3 requests to the origin but one row; a successful
 # probe is one request. Stop first, so every delivered probe is in the store.
 stop_steerd
