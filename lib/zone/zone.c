@@ -361,42 +361,70 @@ static int add_records(struct builder *b)
 	return 0;
 }
 
-/* The zone file's own SOA is ignored: zone.soa in steerd.json is the one served. */
+/* One record (or directive) of the zone file. @return 1 to go on, 0 at the end or after an
+ * error (reported), or a negative code. */
+static int zone_file_step(struct builder *b, FILE *fp, uint32_t *ttl, ldns_rdf **origin,
+			  ldns_rdf **prev, struct rr_src *src)
+{
+	ldns_rr *rr = NULL;
+	ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, ttl, origin, prev, &src->line);
+	int rc = 1;
+
+	switch (st) {
+	case LDNS_STATUS_OK:
+		/* the zone file's own SOA is ignored: zone.soa in steerd.json is the one served */
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA && add_rr(b, rr, src) < 0)
+			rc = STEER_ENOMEM;
+		break;
+	case LDNS_STATUS_SYNTAX_EMPTY:
+	case LDNS_STATUS_SYNTAX_TTL:
+	case LDNS_STATUS_SYNTAX_ORIGIN:
+		break; /* blank line, comment, $TTL, $ORIGIN */
+	default:
+		if (feof(fp) && st == LDNS_STATUS_SYNTAX_ERR)
+			return 0;
+		src->column = 1;
+		add_err(b, src, "%s",
+			st == LDNS_STATUS_SYNTAX_INCLUDE ? "$INCLUDE is not supported"
+							 : ldns_get_errorstr_by_id(st));
+		rc = 0;
+	}
+	ldns_rr_free(rr);
+	return rc;
+}
+
+/*
+ * zone.zone_file, read record by record (ldns_zone_new_frm_fp_l would leak the records
+ * read before a syntax error, and a reload must not leak).
+ */
 static int add_zone_file(struct builder *b)
 {
 	const struct steer_zone_conf *zc = &b->z->cfg->zone;
 	struct rr_src src = {zc->zone_file, 0, 0, NULL};
-	ldns_zone *lz = NULL;
-	ldns_rr_list *rrs;
-	ldns_status st;
-	int line = 0;
-	int rc = 0;
+	uint32_t ttl = zc->soa_ttl;
+	ldns_rdf *origin, *prev = NULL;
+	int rc = 1;
 	FILE *fp;
 
 	if (zc->zone_file == NULL)
 		return 0;
 	fp = fopen(zc->zone_file, "r");
 	if (fp == NULL) {
-		char eb[128] = "";
+		char eb[128];
 
-		if (strerror_r(errno, eb, sizeof(eb)) != 0)
-			eb[0] = '\0';
-		add_err(b, &src, "cannot open zone file: %s", eb);
+		add_err(b, &src, "cannot open zone file: %s",
+			steer_errno_str(errno, eb, sizeof(eb)));
 		return 0;
 	}
-	st = ldns_zone_new_frm_fp_l(&lz, fp, b->origin, zc->soa_ttl, LDNS_RR_CLASS_IN, &line);
+	origin = ldns_rdf_clone(b->origin);
+	if (origin == NULL)
+		rc = STEER_ENOMEM;
+	while (rc > 0 && !feof(fp))
+		rc = zone_file_step(b, fp, &ttl, &origin, &prev, &src);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
 	fclose(fp);
-	if (st != LDNS_STATUS_OK) {
-		src.line = line;
-		src.column = 1;
-		add_err(b, &src, "%s", ldns_get_errorstr_by_id(st));
-		return 0;
-	}
-	rrs = ldns_zone_rrs(lz);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs) && rc == 0; i++)
-		rc = add_rr(b, ldns_rr_list_rr(rrs, i), &src);
-	ldns_zone_deep_free(lz);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static int add_balancers(struct builder *b)
