@@ -28,10 +28,17 @@ start() {
 		--log "$dir/$k.log" >"$dir/$k.out" 2>&1 &
 	echo $! >"$dir/$k.pid"
 	for _ in $(seq 1 50); do
-		grep -q listening "$dir/$k.out" 2>/dev/null && break
+		if grep -q listening "$dir/$k.out" 2>/dev/null; then
+			echo "origin $(listen "$a") started"
+			return 0
+		fi
+		kill -0 "$(cat "$dir/$k.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "origin $(listen "$a") started"
+	echo "origin $(listen "$a") did not start:" >&2
+	tail -n 1 "$dir/$k.out" >&2
+	rm -f "$dir/$k.pid"
+	return 1
 }
 
 stop() {
