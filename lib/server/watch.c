@@ -22,12 +22,19 @@
 
 #define RECLAIM_MS 100
 
+/* The balancers that name a pool in default_pools or as fallback_pool. */
+struct pool_users {
+	size_t n;
+	size_t *bal;
+};
+
 struct steer_watch {
 	const struct steer_config *cfg;
 	struct steer_health_engine *eng;
 	const struct steer_origin **origin; /* by global index */
 	bool *pool_ok;                      /* by pool index */
 	char (*bal_state)[160];             /* by balancer index */
+	struct pool_users *users;           /* by pool index: balancers that use the pool */
 	struct steer_store *store;
 	struct steer_prober *prober;
 	struct steer_server *srv;
@@ -70,44 +77,64 @@ static void balancer_state(const struct steer_balancer *bal,
 		snprintf(out, size, "%s%s", why[reason], p != NULL ? p->name : "-");
 }
 
-static void compute_states(struct steer_watch *w, const struct steer_health_snapshot *snap,
-			   int64_t now_ms, bool record)
+static void update_pool(struct steer_watch *w, size_t i, const struct steer_health_snapshot *snap,
+			int64_t now_ms, bool record)
 {
-	const struct steer_config *cfg = w->cfg;
+	const struct steer_pool *p = &w->cfg->pools[i];
+	bool ok = steer_pool_is_healthy(p, snap);
+	struct steer_store_transition t = {.time_ms = now_ms, .kind = STEER_STORE_POOL};
 
-	for (size_t i = 0; i < cfg->n_pools; i++) {
-		const struct steer_pool *p = &cfg->pools[i];
-		bool ok = steer_pool_is_healthy(p, snap);
-		struct steer_store_transition t = {.time_ms = now_ms, .kind = STEER_STORE_POOL};
-
-		if (record && ok != w->pool_ok[i]) {
-			t.pool = p->name;
-			t.from = w->pool_ok[i] ? "healthy" : "unhealthy";
-			t.to = ok ? "healthy" : "unhealthy";
-			t.reason =
-				ok ? "enough origins up" : "fewer origins up than minimum_origins";
-			steer_log(ok ? STEER_LOG_NOTICE : STEER_LOG_WARN, STEER_LOG_SRC,
-				  "pool=%s %s->%s", p->name, t.from, t.to);
-			steer_store_put_transition(w->store, &t);
-		}
-		w->pool_ok[i] = ok;
+	if (record && ok != w->pool_ok[i]) {
+		t.pool = p->name;
+		t.from = w->pool_ok[i] ? "healthy" : "unhealthy";
+		t.to = ok ? "healthy" : "unhealthy";
+		t.reason = ok ? "enough origins up" : "fewer origins up than minimum_origins";
+		steer_log(ok ? STEER_LOG_NOTICE : STEER_LOG_WARN, STEER_LOG_SRC, "pool=%s %s->%s",
+			  p->name, t.from, t.to);
+		steer_store_put_transition(w->store, &t);
 	}
-	for (size_t i = 0; i < cfg->n_balancers; i++) {
-		const struct steer_balancer *b = &cfg->balancers[i];
-		char now[sizeof(w->bal_state[0])];
-		struct steer_store_transition t = {.time_ms = now_ms, .kind = STEER_STORE_BALANCER};
+	w->pool_ok[i] = ok;
+}
 
-		balancer_state(b, snap, now, sizeof(now));
-		if (record && strcmp(now, w->bal_state[i]) != 0) {
-			t.name = b->name;
-			t.from = w->bal_state[i];
-			t.to = now;
-			t.reason = "pool health changed";
-			log_notice("balancer=%s %s->%s", b->name, t.from, t.to);
-			steer_store_put_transition(w->store, &t);
-		}
-		memcpy(w->bal_state[i], now, sizeof(now));
+static void update_balancer(struct steer_watch *w, size_t i,
+			    const struct steer_health_snapshot *snap, int64_t now_ms, bool record)
+{
+	const struct steer_balancer *b = &w->cfg->balancers[i];
+	char now[sizeof(w->bal_state[0])];
+	struct steer_store_transition t = {.time_ms = now_ms, .kind = STEER_STORE_BALANCER};
+
+	balancer_state(b, snap, now, sizeof(now));
+	if (record && strcmp(now, w->bal_state[i]) != 0) {
+		t.name = b->name;
+		t.from = w->bal_state[i];
+		t.to = now;
+		t.reason = "pool health changed";
+		log_notice("balancer=%s %s->%s", b->name, t.from, t.to);
+		steer_store_put_transition(w->store, &t);
 	}
+	memcpy(w->bal_state[i], now, sizeof(now));
+}
+
+/* Every pool and balancer: at start, without recording transitions. */
+static void compute_states(struct steer_watch *w, const struct steer_health_snapshot *snap)
+{
+	for (size_t i = 0; i < w->cfg->n_pools; i++)
+		update_pool(w, i, snap, 0, false);
+	for (size_t i = 0; i < w->cfg->n_balancers; i++)
+		update_balancer(w, i, snap, 0, false);
+}
+
+/* After a transition of an origin of @p pool: that pool and the balancers that use it
+ * (not all of them: at 10,000 origins a full pass per transition was most of the
+ * monitor thread's CPU while origins came up). */
+static void pool_changed(struct steer_watch *w, const struct steer_pool *pool,
+			 const struct steer_health_snapshot *snap, int64_t now_ms)
+{
+	const struct pool_users *u = &w->users[pool->index];
+
+	update_pool(w, pool->index, snap, now_ms, true);
+	for (size_t k = 0; k < u->n; k++)
+		update_balancer(w, u->bal[k], snap, now_ms, true);
 }
 
 static void record_probe(struct steer_watch *w, const struct steer_origin *o,
@@ -148,10 +175,11 @@ static void on_result(void *arg, const struct steer_probe_result *res)
 		return;
 	/* publish first: answers change before anything is logged or written */
 	snap = steer_health_engine_snapshot(w->eng);
-	if (snap != NULL)
-		steer_server_publish(w->srv, snap);
-	else
+	if (snap == NULL) {
 		log_err("out of memory building a health snapshot; answers keep the old one");
+		return;
+	}
+	steer_server_publish(w->srv, snap);
 	steer_log(tr.to == STEER_HEALTH_DOWN ? STEER_LOG_WARN : STEER_LOG_NOTICE, STEER_LOG_SRC,
 		  "pool=%s origin=%s addr=%s %s->%s reason=\"%s\"", o->pool->name, o->name,
 		  o->address, steer_health_state_name(tr.from), steer_health_state_name(tr.to),
@@ -164,10 +192,9 @@ static void on_result(void *arg, const struct steer_probe_result *res)
 	t.to = steer_health_state_name(tr.to);
 	t.reason = tr.reason;
 	steer_store_put_transition(w->store, &t);
-	snap = steer_health_engine_snapshot(w->eng);
-	if (snap != NULL)
-		compute_states(w, snap, tr.time_ms, true);
-	steer_health_snapshot_free(snap);
+	/* snap now belongs to the server; it is retired only by a later publish, which happens
+	 * on this thread, so reading it here is safe */
+	pool_changed(w, o->pool, snap, tr.time_ms);
 }
 
 static void on_reclaim(evutil_socket_t fd, short what, void *arg)
@@ -177,6 +204,39 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	steer_server_reclaim(w->srv);
+}
+
+static int add_user(struct pool_users *u, size_t bal)
+{
+	size_t *v;
+
+	if (u->n > 0 && u->bal[u->n - 1] == bal)
+		return 0; /* the fallback is also in default_pools */
+	v = realloc(u->bal, (u->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return STEER_ENOMEM;
+	u->bal = v;
+	u->bal[u->n++] = bal;
+	return 0;
+}
+
+static int index_users(struct steer_watch *w)
+{
+	const struct steer_config *cfg = w->cfg;
+
+	w->users = calloc(cfg->n_pools + 1, sizeof(*w->users));
+	if (w->users == NULL)
+		return STEER_ENOMEM;
+	for (size_t i = 0; i < cfg->n_balancers; i++) {
+		const struct steer_balancer *b = &cfg->balancers[i];
+
+		for (size_t k = 0; k < b->n_pools; k++)
+			if (add_user(&w->users[b->pools[k]->index], i) < 0)
+				return STEER_ENOMEM;
+		if (b->fallback != NULL && add_user(&w->users[b->fallback->index], i) < 0)
+			return STEER_ENOMEM;
+	}
+	return 0;
 }
 
 static int engine_new(struct steer_watch *w)
@@ -206,7 +266,9 @@ static int engine_new(struct steer_watch *w)
 	}
 	w->eng = steer_health_engine_new(cfg->n_origins, rules);
 	free(rules);
-	return w->eng != NULL ? 0 : STEER_ENOMEM;
+	if (w->eng == NULL)
+		return STEER_ENOMEM;
+	return index_users(w);
 }
 
 static void restore_from_store(struct steer_watch *w)
@@ -261,7 +323,7 @@ int steer_watch_new(const struct steer_config *cfg, const struct steer_config *p
 		steer_watch_free(w);
 		return STEER_ENOMEM;
 	}
-	compute_states(w, snap, 0, false);
+	compute_states(w, snap);
 	steer_health_snapshot_free(snap);
 	*out = w;
 	return 0;
@@ -317,5 +379,8 @@ void steer_watch_free(struct steer_watch *w)
 	free(w->origin);
 	free(w->pool_ok);
 	free(w->bal_state);
+	for (size_t i = 0; w->users != NULL && i < w->cfg->n_pools; i++)
+		free(w->users[i].bal);
+	free(w->users);
 	free(w);
 }
