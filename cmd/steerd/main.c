@@ -174,8 +174,10 @@ static void reload(struct daemon *d)
 	steer_health_snapshot_free(snap);
 	old->cfg = d->cfg;
 	old->zone = d->zone;
-	steer_server_replace(d->srv, zone, steer_watch_snapshot(watch), old_config_free, old);
+	/* the old watch (prober slots, store) points into the old config: free it before the
+	 * server may retire and free that config */
 	steer_watch_free(d->watch);
+	steer_server_replace(d->srv, zone, steer_watch_snapshot(watch), old_config_free, old);
 	d->cfg = cfg;
 	d->zone = zone;
 	d->watch = watch;

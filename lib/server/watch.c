@@ -35,6 +35,7 @@ struct steer_watch {
 	bool *pool_ok;                      /* by pool index */
 	char (*bal_state)[160];             /* by balancer index */
 	struct pool_users *users;           /* by pool index: balancers that use the pool */
+	size_t n_users;
 	struct steer_store *store;
 	struct steer_prober *prober;
 	struct steer_server *srv;
@@ -227,6 +228,7 @@ static int index_users(struct steer_watch *w)
 	w->users = calloc(cfg->n_pools + 1, sizeof(*w->users));
 	if (w->users == NULL)
 		return STEER_ENOMEM;
+	w->n_users = cfg->n_pools;
 	for (size_t i = 0; i < cfg->n_balancers; i++) {
 		const struct steer_balancer *b = &cfg->balancers[i];
 
@@ -379,7 +381,8 @@ void steer_watch_free(struct steer_watch *w)
 	free(w->origin);
 	free(w->pool_ok);
 	free(w->bal_state);
-	for (size_t i = 0; w->users != NULL && i < w->cfg->n_pools; i++)
+	/* not w->cfg: after a reload the old config may already be gone */
+	for (size_t i = 0; i < w->n_users; i++)
 		free(w->users[i].bal);
 	free(w->users);
 	free(w);

@@ -44,7 +44,7 @@ STEER_MUSTCHECK int steer_watch_start(struct steer_watch *w, struct steer_server
 /** Stop the monitor thread and flush the store (idempotent). */
 void steer_watch_stop(struct steer_watch *w);
 
-/** Stop and free (NULL-safe). */
+/** Stop and free (NULL-safe). Does not read the config: it may be freed already. */
 void steer_watch_free(struct steer_watch *w);
 
 #endif
