@@ -293,13 +293,13 @@ void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_quer
 }
 
 size_t steer_dns_write_error(uint8_t *buf, size_t cap, const struct steer_dns_query *q, int rcode,
-			     int ede_code)
+			     int ede_code, const char *nsid, size_t nsid_len)
 {
 	struct steer_dns_writer w;
 
 	steer_dns_writer_init(&w, buf, cap, cap);
 	steer_dns_write_header(&w, q, false, rcode);
 	if (q->edns)
-		steer_dns_write_opt(&w, q, rcode, NULL, 0, ede_code);
+		steer_dns_write_opt(&w, q, rcode, nsid, nsid_len, ede_code);
 	return w.len;
 }

@@ -144,10 +144,11 @@ void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_quer
 
 /**
  * Write an error response (FORMERR, NOTIMP, REFUSED...) with no records: header, the
- * question if it was parsed, and OPT if the query had one.
+ * question if it was parsed, and OPT if the query had one (with NSID @p nsid of
+ * @p nsid_len bytes if asked for and @p nsid_len > 0, and EDE @p ede_code if >= 0).
  * @return response length.
  */
 size_t steer_dns_write_error(uint8_t *buf, size_t cap, const struct steer_dns_query *q, int rcode,
-			     int ede_code);
+			     int ede_code, const char *nsid, size_t nsid_len);
 
 #endif

@@ -410,15 +410,10 @@ static size_t answer_error(const struct steer_zone *z, const struct steer_query_
 			   const struct steer_dns_query *q, uint8_t *out, size_t out_cap, int rcode,
 			   int ede)
 {
-	struct steer_dns_writer w;
 	size_t limit = ctx->tcp ? out_cap : udp_limit(q);
 
-	steer_dns_writer_init(&w, out, out_cap, out_cap);
-	steer_dns_write_header(&w, q, false, rcode);
-	if (q->edns)
-		steer_dns_write_opt(&w, q, rcode, z->identity, nsid_len(z, q, limit, ede >= 0),
-				    ede);
-	return w.len;
+	return steer_dns_write_error(out, out_cap, q, rcode, ede, z->identity,
+				     nsid_len(z, q, limit, ede >= 0));
 }
 
 size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,

@@ -161,8 +161,8 @@ static void test_write_error(void **state)
 
 	(void)state;
 	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
-	n = steer_dns_write_error(out, sizeof(out), &q, STEER_RCODE_REFUSED,
-				  STEER_DNS_EDE_NOT_AUTH);
+	n = steer_dns_write_error(out, sizeof(out), &q, STEER_RCODE_REFUSED, STEER_DNS_EDE_NOT_AUTH,
+				  NULL, 0);
 	/* header + question + OPT (11) + EDE option (6) */
 	assert_int_equal(n, sizeof(base_query) + 11 + 6);
 	assert_int_equal(out[2], 0x81); /* QR, RD copied, AA clear */
@@ -172,7 +172,7 @@ static void test_write_error(void **state)
 	assert_int_equal(out[n - 2], 0);
 	assert_int_equal(out[n - 1], STEER_DNS_EDE_NOT_AUTH);
 	/* BADVERS: 16 = extended RCODE 1 in the OPT TTL, header RCODE 0 */
-	n = steer_dns_write_error(out, sizeof(out), &q, STEER_RCODE_BADVERS, -1);
+	n = steer_dns_write_error(out, sizeof(out), &q, STEER_RCODE_BADVERS, -1, NULL, 0);
 	assert_int_equal(out[3] & 0x0f, 0);
 	assert_int_equal(out[sizeof(base_query) + 5], 1);
 }
