@@ -6,12 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/health-lib.sh"
 
-make_config "$STEER_SRC/test/data/health/failover"
-OPORT=$(origin_port 127.0.0.11 127.0.0.21)
-mon_ports "$OPORT"
-start_origin p1 127.0.0.11
-start_origin s1 127.0.0.21
-start_steerd
+start_failover_pair
 wait_for "both origins up" \
 	"sql \"select count(*) from origin_transitions where to_state = 'up'\"" '^2$'
 

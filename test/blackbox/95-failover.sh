@@ -7,12 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/health-lib.sh"
 
-make_config "$STEER_SRC/test/data/health/failover"
-OPORT=$(origin_port 127.0.0.11 127.0.0.21)
-mon_ports "$OPORT"
-start_origin p1 127.0.0.11
-start_origin s1 127.0.0.21
-start_steerd -v
+start_failover_pair -v
 
 # unknown counts as up: the primary answers from the first query on
 expect_eq "api before any probe result: primary, TTL 30" "$(ans api)" "NOERROR 30 127.0.0.11"

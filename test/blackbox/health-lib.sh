@@ -189,3 +189,14 @@ bad_transition_rows() {
 	          + (select count(*) from balancer_transitions where coalesce(reason, '') = ''
 	             or to_state = '')"
 }
+
+# start_failover_pair [STEERD ARGS]: test/data/health/failover with its two origins, p1
+# (pool primary, 127.0.0.11) and s1 (pool secondary, 127.0.0.21), and steerd on it.
+start_failover_pair() {
+	make_config "$STEER_SRC/test/data/health/failover"
+	OPORT=$(origin_port 127.0.0.11 127.0.0.21)
+	mon_ports "$OPORT"
+	start_origin p1 127.0.0.11
+	start_origin s1 127.0.0.21
+	start_steerd "$@"
+}
