@@ -132,6 +132,7 @@ static bool same_sockets(const struct steer_config *a, const struct steer_config
 {
 	if (a->n_listen != b->n_listen || a->workers != b->workers ||
 	    a->tcp_max_clients != b->tcp_max_clients ||
+	    a->udp_batch_wait_us != b->udp_batch_wait_us ||
 	    a->tcp_idle_timeout_ms != b->tcp_idle_timeout_ms)
 		return false;
 	for (size_t i = 0; i < a->n_listen; i++)
@@ -159,7 +160,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (!same_sockets(d->cfg, cfg))
-		log_warn("reload: listen, workers and tcp settings take effect only after a "
+		log_warn("reload: listen, workers, tcp and udp settings take effect only after a "
 			 "restart");
 	steer_watch_stop(d->watch); /* the old engine is final from here on */
 	snap = steer_server_snapshot_dup(d->srv);
@@ -188,21 +189,41 @@ static void reload(struct daemon *d)
 		   cfg->n_pools, cfg->n_origins);
 }
 
+/* The signals main handles with sigwait(): stop, reload (HUP), log the counters (USR1). */
+static void daemon_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
+/* SIGUSR1 and exit: the server's counters since start, on one line. */
+static void log_stats(const struct daemon *d)
+{
+	struct steer_server_stats st;
+	char line[1024];
+
+	steer_server_stats(d->srv, &st);
+	steer_server_stats_format(&st, line, sizeof(line));
+	log_notice("stats: %s", line);
+}
+
 /* Serve until SIGINT or SIGTERM (blocked in every thread: only sigwait sees them). */
 static int wait_for_stop(struct daemon *d)
 {
 	sigset_t set;
 	int sig = 0;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	daemon_signals(&set);
 	while (sig != SIGINT && sig != SIGTERM) {
 		if (sigwait(&set, &sig) != 0)
 			break;
 		if (sig == SIGHUP)
 			reload(d);
+		else if (sig == SIGUSR1)
+			log_stats(d);
 	}
 	return sig;
 }
@@ -229,6 +250,7 @@ static int serve(struct daemon *d)
 		goto out;
 	}
 	log_info("signal %d: stopping", wait_for_stop(d));
+	log_stats(d);
 	rc = 0;
 out:
 	steer_watch_free(d->watch); /* first: it publishes into the server */
@@ -248,10 +270,7 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		steer_log_set_level(STEER_LOG_DEBUG);
 	/* block before any thread exists, so only sigwait() in main sees these */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	daemon_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d.path = o.config;

@@ -23,7 +23,7 @@
 
 static const char *const main_keys[] = {
 	"listen",   "zone",    "balancers", "pools_dir", "monitors_dir", "state",
-	"identity", "version", "workers",   "tcp",       NULL,
+	"identity", "version", "workers",   "tcp",       "udp",          NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -33,6 +33,7 @@ static const char *const soa_keys[] = {
 };
 static const char *const state_keys[] = {"path", "retention_days", NULL};
 static const char *const tcp_keys[] = {"max_clients", "idle_timeout", NULL};
+static const char *const udp_keys[] = {"batch_wait_us", NULL};
 static const char *const balancer_keys[] = {
 	"name", "ttl", "failover_ttl", "steering_policy", "default_pools", "fallback_pool", NULL,
 };
@@ -320,6 +321,7 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 	uint32_t idle_s = STEER_DEFAULT_TCP_IDLE_S;
 	char host[256] = "";
 	json_t *tcp;
+	json_t *udp;
 
 	if (steer_cfg_dup(c, root, "", "identity", false, &cfg->identity) == 0) {
 		if (gethostname(host, sizeof(host) - 1) != 0)
@@ -337,6 +339,11 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 		steer_cfg_uint(c, tcp, "tcp", "idle_timeout", false, 1, 3600, &idle_s);
 	}
 	cfg->tcp_idle_timeout_ms = idle_s * 1000;
+	cfg->udp_batch_wait_us = STEER_DEFAULT_UDP_WAIT_US;
+	if (steer_cfg_get(c, root, "", "udp", false, &udp) > 0 &&
+	    steer_cfg_object(c, udp, "udp", udp_keys))
+		steer_cfg_uint(c, udp, "udp", "batch_wait_us", false, 0, 1000,
+			       &cfg->udp_batch_wait_us);
 }
 
 void steer_cfg_main(struct cfg_ctx *c, json_t *root)

@@ -25,6 +25,7 @@
 #define STEER_DEFAULT_CONSECUTIVE    2
 #define STEER_DEFAULT_TCP_CLIENTS    256
 #define STEER_DEFAULT_TCP_IDLE_S     10
+#define STEER_DEFAULT_UDP_WAIT_US    30
 #define STEER_DEFAULT_STATE_PATH     "steerd.db"
 #define STEER_DEFAULT_RETENTION_DAYS 7
 #define STEER_DEFAULT_FAILOVER_TTL_S 10 /* failover_ttl = min(ttl, this) */
@@ -190,6 +191,7 @@ struct steer_config {
 	uint32_t workers; /* UDP worker threads; 0 = one per CPU */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_idle_timeout_ms;
+	uint32_t udp_batch_wait_us; /* how long a busy UDP worker waits for a fuller batch */
 	struct steer_zone_conf zone;
 	struct steer_balancer *balancers;
 	size_t n_balancers;

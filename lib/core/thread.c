@@ -7,3 +7,8 @@ void steer_thread_name(const char *name)
 {
 	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
 }
+
+void steer_thread_timer_slack(unsigned long ns)
+{
+	(void)prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0);
+}

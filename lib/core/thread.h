@@ -9,4 +9,10 @@
  */
 void steer_thread_name(const char *name);
 
+/**
+ * Set the calling thread's timer slack: how late the kernel may fire its timers (sleeps)
+ * to group them with others. The default is 50 microseconds.
+ */
+void steer_thread_timer_slack(unsigned long ns);
+
 #endif

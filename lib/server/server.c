@@ -28,6 +28,20 @@
 #define IN_SIZE 4096
 #define POLL_MS 200 /* how often a blocked worker checks for shutdown */
 
+/*
+ * Batch pacing. Below saturation each recvmmsg() returns about one packet, so every answer
+ * pays a wake-up, a receive and a send; on a VM most of a query's CPU is that kernel work.
+ * A worker that is busy enough waits wait_us after a small batch, so the next recvmmsg()
+ * and sendmmsg() carry several packets. "Busy enough": in the last window of at least
+ * PACE_WINDOW_MS, at least one packet arrived per 2 * wait_us on average, so a wait
+ * gathers half a packet or more (below that, the wait's timer costs as much as the
+ * wake-up it saves). A batch of PACE_BATCH_MIN or more packets means the queue is not
+ * running dry: no wait then, so the wait never limits throughput.
+ */
+#define PACE_WINDOW_MS 20
+#define PACE_BATCH_MIN 8
+#define PACE_SLACK_NS  5000 /* timer slack of a pacing worker: the wait is what was asked */
+
 struct udp_bufs {
 	struct mmsghdr in[BATCH];
 	struct mmsghdr out[BATCH];
@@ -64,6 +78,32 @@ void steer_server_client(struct steer_client *client, const struct sockaddr *sa)
 	}
 }
 
+static uint64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO: no system call */
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Account @p n packets received now; true if the worker should wait before its next receive. */
+static bool pace_after(struct udp_pace *p, int n)
+{
+	uint64_t now;
+
+	if (p->wait_us == 0)
+		return false;
+	p->packets += (uint32_t)n;
+	now = coarse_ms();
+	if (now - p->window_ms >= PACE_WINDOW_MS) {
+		/* packets per window * 2 * wait >= window length, both in microseconds */
+		p->busy = (uint64_t)p->packets * 2u * p->wait_us >= (now - p->window_ms) * 1000u;
+		p->window_ms = now;
+		p->packets = 0;
+	}
+	return p->busy && n < PACE_BATCH_MIN;
+}
+
 static void udp_prepare(struct udp_bufs *b)
 {
 	for (int i = 0; i < BATCH; i++) {
@@ -97,8 +137,12 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 	struct steer_server *srv = wk->srv;
 	struct steer_client client;
 	struct steer_query_ctx ctx = {.client = &client, .rng = &wk->rng, .tcp = false};
+	struct steer_counters *ctr = &srv->ctr[wk->slot];
 	const struct runtime *rt;
 	int k = 0;
+
+	steer_count(ctr, STEER_STAT_BATCHES, 1);
+	steer_count(ctr, STEER_STAT_QUERIES, (uint64_t)n);
 
 	steer_qsbr_enter(&srv->qsbr, wk->slot);
 	rt = atomic_load(&srv->rt);
@@ -110,6 +154,7 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 		steer_server_client(&client, (const struct sockaddr *)h->msg_name);
 		len = steer_zone_answer(rt->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
 					b->out_buf[k], sizeof(b->out_buf[k]));
+		steer_count_answer(ctr, b->out_buf[k], len);
 		if (len == 0)
 			continue;
 		b->out_iov[k].iov_base = b->out_buf[k];
@@ -130,6 +175,7 @@ static void *udp_main(void *arg)
 {
 	struct udp_worker *wk = arg;
 	struct udp_bufs *b = calloc(1, sizeof(*b));
+	struct timespec wait = {0};
 
 	steer_thread_name("steer-udp");
 
@@ -139,6 +185,10 @@ static void *udp_main(void *arg)
 	}
 	wk->rng = steer_server_seed();
 	udp_prepare(b);
+	wait.tv_nsec = (long)wk->pace.wait_us * 1000;
+	if (wk->pace.wait_us != 0)
+		steer_thread_timer_slack(PACE_SLACK_NS);
+	wk->pace.window_ms = coarse_ms();
 	while (!atomic_load_explicit(&wk->srv->stopping, memory_order_relaxed)) {
 		int n;
 
@@ -148,6 +198,10 @@ static void *udp_main(void *arg)
 		if (n <= 0)
 			continue; /* timeout (SO_RCVTIMEO), EINTR, or a transient error */
 		udp_batch(wk, b, n);
+		if (pace_after(&wk->pace, n)) {
+			steer_count(&wk->srv->ctr[wk->slot], STEER_STAT_WAITS, 1);
+			nanosleep(&wait, NULL);
+		}
 	}
 	free(b);
 	return NULL;
@@ -217,14 +271,20 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 	}
 	srv->n_workers = cfg->workers != 0 ? cfg->workers : (size_t)cpu_count();
 	srv->udp = calloc(srv->n_workers * cfg->n_listen, sizeof(*srv->udp));
-	if (srv->udp == NULL || steer_qsbr_init(&srv->qsbr, srv->n_workers * cfg->n_listen + 1) < 0)
+	/* sizeof(struct steer_counters) is a multiple of its alignment, as aligned_alloc wants */
+	srv->ctr = aligned_alloc(alignof(struct steer_counters),
+				 (srv->n_workers * cfg->n_listen + 1) * sizeof(*srv->ctr));
+	if (srv->udp == NULL || srv->ctr == NULL ||
+	    steer_qsbr_init(&srv->qsbr, srv->n_workers * cfg->n_listen + 1) < 0)
 		goto out;
+	memset(srv->ctr, 0, (srv->n_workers * cfg->n_listen + 1) * sizeof(*srv->ctr));
 	for (size_t w = 0; w < srv->n_workers; w++) {
 		for (size_t l = 0; l < cfg->n_listen; l++) {
 			struct udp_worker *wk = &srv->udp[srv->n_udp];
 
 			wk->srv = srv;
 			wk->slot = srv->n_udp;
+			wk->pace.wait_us = cfg->udp_batch_wait_us;
 			rc = udp_open(&cfg->listen[l], &wk->fd, err);
 			if (rc < 0)
 				goto out;
@@ -368,6 +428,73 @@ struct steer_health_snapshot *steer_server_snapshot_dup(struct steer_server *srv
 	return copy;
 }
 
+void steer_server_stats(const struct steer_server *srv, struct steer_server_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t t = 0; t <= srv->n_udp; t++) {
+		uint64_t *sum = t < srv->n_udp ? out->udp : out->tcp;
+
+		for (size_t i = 0; i < STEER_STAT_N; i++)
+			sum[i] += atomic_load_explicit(&srv->ctr[t].c[i], memory_order_relaxed);
+	}
+}
+
+static size_t stats_append(char *buf, size_t cap, size_t len, const char *name, uint64_t v)
+{
+	int r;
+
+	if (len >= cap)
+		return len;
+	r = snprintf(buf + len, cap - len, "%s%s=%llu", len > 0 && buf[len - 1] != ' ' ? " " : "",
+		     name, (unsigned long long)v);
+	return r < 0 ? len : len + (size_t)r;
+}
+
+static size_t stats_one(const uint64_t *c, bool udp, char *buf, size_t cap, size_t len)
+{
+	static const char *const rcodes[] = {"noerror",  "formerr", "servfail",
+					     "nxdomain", "notimp",  "refused"};
+	char name[16];
+
+	len = stats_append(buf, cap, len, "queries", c[STEER_STAT_QUERIES]);
+	len = stats_append(buf, cap, len, "answers", c[STEER_STAT_ANSWERS]);
+	len = stats_append(buf, cap, len, "dropped", c[STEER_STAT_DROPPED]);
+	len = stats_append(buf, cap, len, "truncated", c[STEER_STAT_TRUNCATED]);
+	if (udp) {
+		len = stats_append(buf, cap, len, "batches", c[STEER_STAT_BATCHES]);
+		len = stats_append(buf, cap, len, "waits", c[STEER_STAT_WAITS]);
+	} else {
+		len = stats_append(buf, cap, len, "conns", c[STEER_STAT_CONNS]);
+		len = stats_append(buf, cap, len, "conns_refused", c[STEER_STAT_CONNS_REFUSED]);
+	}
+	for (size_t r = 0; r < 16; r++) {
+		uint64_t v = c[STEER_STAT_RCODE + r];
+
+		if (r >= sizeof(rcodes) / sizeof(rcodes[0]) && v == 0)
+			continue;
+		if (r < sizeof(rcodes) / sizeof(rcodes[0]))
+			snprintf(name, sizeof(name), "%s", rcodes[r]);
+		else
+			snprintf(name, sizeof(name), "rcode%zu", r);
+		len = stats_append(buf, cap, len, name, v);
+	}
+	return len;
+}
+
+size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf, size_t cap)
+{
+	size_t len;
+	int r;
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	len = stats_one(st->udp, true, buf, cap, (size_t)snprintf(buf, cap, "udp"));
+	r = len < cap ? snprintf(buf + len, cap - len, "; tcp") : 0;
+	len = stats_one(st->tcp, false, buf, cap, len + (size_t)(r > 0 ? r : 0));
+	return len < cap ? len : cap - 1;
+}
+
 size_t steer_server_workers(const struct steer_server *srv)
 {
 	return srv->n_workers;
@@ -382,6 +509,7 @@ void steer_server_free(struct steer_server *srv)
 	for (size_t i = 0; i < srv->n_udp; i++)
 		close(srv->udp[i].fd);
 	free(srv->udp);
+	free(srv->ctr);
 	reclaim_locked(srv, true); /* every thread has stopped */
 	steer_qsbr_fini(&srv->qsbr);
 	runtime_free(atomic_load(&srv->rt));

@@ -29,6 +29,35 @@ STEER_MUSTCHECK int steer_server_new(const struct steer_config *cfg, const struc
 				     struct steer_health_snapshot *snap, struct steer_server **out,
 				     struct steer_err *err);
 
+/** What the server counts, per transport (each thread counts its own; summed on read). */
+enum steer_stat {
+	STEER_STAT_QUERIES,       /**< messages received */
+	STEER_STAT_ANSWERS,       /**< answers sent (or queued, over TCP) */
+	STEER_STAT_DROPPED,       /**< received and not answered (responses, unparsable headers) */
+	STEER_STAT_TRUNCATED,     /**< answers with TC set */
+	STEER_STAT_BATCHES,       /**< UDP: recvmmsg() calls that returned packets */
+	STEER_STAT_WAITS,         /**< UDP: batch-pacing waits (udp.batch_wait_us) */
+	STEER_STAT_CONNS,         /**< TCP: connections accepted */
+	STEER_STAT_CONNS_REFUSED, /**< TCP: connections closed at once, over tcp.max_clients */
+	STEER_STAT_RCODE,         /**< first of 16: answers by header RCODE (0 NOERROR .. 15) */
+	STEER_STAT_N = STEER_STAT_RCODE + 16,
+};
+
+/** Counter totals: each counter is exact, the set is not one instant's. */
+struct steer_server_stats {
+	uint64_t udp[STEER_STAT_N];
+	uint64_t tcp[STEER_STAT_N];
+};
+
+/** Sum every thread's counters into @p out. Context: any thread, while the server runs. */
+void steer_server_stats(const struct steer_server *srv, struct steer_server_stats *out);
+
+/**
+ * Format @p st on one line: "udp queries=3 answers=3 ... noerror=2 nxdomain=1; tcp ...".
+ * RCODEs past REFUSED appear only when counted. @return length written (truncated to fit).
+ */
+size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf, size_t cap);
+
 /** Start the worker threads. @return 0 or a negative errno. */
 STEER_MUSTCHECK int steer_server_start(struct steer_server *srv, struct steer_err *err);
 

@@ -118,6 +118,8 @@ static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 	ctx.snap = rt->snap;
 	len = steer_zone_answer(rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
+	steer_count(&t->srv->ctr[t->srv->n_udp], STEER_STAT_QUERIES, 1);
+	steer_count_answer(&t->srv->ctr[t->srv->n_udp], t->out + 2, len);
 	if (len == 0)
 		return 0;
 	t->out[0] = (uint8_t)(len >> 8);
@@ -254,8 +256,10 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	(void)salen;
 	if (t->n_conns >= t->max_clients) {
 		close(fd); /* over the limit: refuse rather than queue */
+		steer_count(&t->srv->ctr[t->srv->n_udp], STEER_STAT_CONNS_REFUSED, 1);
 		return;
 	}
+	steer_count(&t->srv->ctr[t->srv->n_udp], STEER_STAT_CONNS, 1);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		close(fd);

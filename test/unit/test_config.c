@@ -283,6 +283,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->workers, 0);
 	assert_int_equal(cfg->tcp_max_clients, 256);
 	assert_int_equal(cfg->tcp_idle_timeout_ms, 10000);
+	assert_int_equal(cfg->udp_batch_wait_us, 30);
 	assert_int_equal(cfg->retention_days, 7);
 	assert_string_equal(cfg->state_path, "steerd.db");
 	assert_string_equal(cfg->version, "steer " STEER_VERSION);
@@ -301,7 +302,8 @@ static void test_explicit_values(void **state)
 	put_main("{\"name\": \"API.lb.example.test.\", \"ttl\": 5, \"steering_policy\": \"random\","
 		 " \"default_pools\": [\"web\"], \"fallback_pool\": \"backup\"}",
 		 ", \"identity\": \"ns1\", \"version\": false, \"workers\": 4,"
-		 " \"tcp\": {\"max_clients\": 10, \"idle_timeout\": 3},"
+		 " \"tcp\": {\"max_clients\": 10, \"idle_timeout\": 3}, \"udp\": "
+		 "{\"batch_wait_us\": 0},"
 		 " \"state\": {\"path\": \"/var/lib/steer.db\", \"retention_days\": 30}");
 	put("monitors/http.json",
 	    "{\"name\": \"http\", \"type\": \"https\", \"method\": \"HEAD\", \"interval\": 3,"
@@ -319,6 +321,7 @@ static void test_explicit_values(void **state)
 	assert_int_equal(cfg->workers, 4);
 	assert_int_equal(cfg->tcp_max_clients, 10);
 	assert_int_equal(cfg->tcp_idle_timeout_ms, 3000);
+	assert_int_equal(cfg->udp_batch_wait_us, 0);
 	assert_string_equal(cfg->state_path, "/var/lib/steer.db");
 	assert_int_equal(cfg->retention_days, 30);
 	s6 = (const struct sockaddr_in6 *)&cfg->listen[1].ss;
@@ -534,7 +537,8 @@ static void test_main_file_errors(void **state)
 	    " \"zone\": {\"name\": \"lb.example.test\", \"ns\": [],\n"
 	    "   \"soa\": {\"mname\": \"ns1.lb.example.test\", \"rname\": \"h.example.test\","
 	    " \"serial\": -1, \"refresh\": 1, \"retry\": 1, \"expire\": 1, \"ttl\": 1}},\n"
-	    " \"workers\": 65, \"version\": true, \"tcp\": {\"max_clients\": 0}}\n");
+	    " \"workers\": 65, \"version\": true, \"tcp\": {\"max_clients\": 0},\n"
+	    " \"udp\": {\"batch_wait_us\": 1001, \"batch\": 1}}\n");
 	EXPECT_ERRORS("steerd.json:1:13: listen[0]: must be \"IPv4:port\" or \"[IPv6]:port\"",
 		      "steerd.json:1:26: listen[1]: must be \"IPv4:port\" or \"[IPv6]:port\"",
 		      "steerd.json:1:37: listen[2]: must be \"IPv4:port\" or \"[IPv6]:port\"",
@@ -544,7 +548,9 @@ static void test_main_file_errors(void **state)
 		      "steerd.json:3:81: zone.soa.serial: must be between 0 and 4294967295",
 		      "steerd.json:4:13: workers: must be between 0 and 64",
 		      "steerd.json:4:28: version: must be a string or false",
-		      "steerd.json:4:57: tcp.max_clients: must be between 1 and 65535");
+		      "steerd.json:4:57: tcp.max_clients: must be between 1 and 65535",
+		      "steerd.json:5:27: udp.batch_wait_us: must be between 0 and 1000",
+		      "steerd.json:5:33: udp.batch: unknown key");
 }
 
 static void test_balancer_field_errors(void **state)
