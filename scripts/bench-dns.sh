@@ -2,22 +2,24 @@
 # DNS answer throughput and cost: steerd vs gdnsd 3 vs NSD 4 serving the same zone on
 # loopback (test/bench/gen_dns.py), each pinned alone on CPU 0 with one UDP thread, dnsperf
 # pinned on CPU 1. Rounds alternate the servers (A B C A B C ...) for each variant: UDP,
-# UDP with EDNS, TCP over 50 connections. Then instructions per query under callgrind.
+# UDP with EDNS, UDP on static names only (the comparison with NSD), TCP over 50
+# connections. Then instructions per query under callgrind. steerd-nowait is steerd with
+# udp.batch_wait_us 0: it shows what batch pacing (lib/server/server.c) changes.
 #
 # Environment (defaults in brackets):
 #   ROUNDS [3]  DURATION [6] seconds per run (SECONDS=N in the environment works too)
-#   VARIANTS ["udp udp-edns tcp"]  SERVERS ["steerd gdnsd nsd"]
+#   VARIANTS ["udp udp-edns udp-static tcp"]  SERVERS ["steerd steerd-nowait gdnsd nsd"]
 #   CALLGRIND [1]  CG_QUERIES [20000] measured queries  CG_QPS [2000] their rate
 #   KEEP_TMP [0]  keep the temp dir (configs, logs, callgrind files)
-# Results: stdout and bench-results/dns-<date>.txt. Default run time: about 5 minutes.
+# Results: stdout and bench-results/dns-<date>.txt. Default run time: about 8 minutes.
 set -euo pipefail
 # shellcheck source=scripts/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-$(printenv SECONDS || echo 6)}
-VARIANTS=${VARIANTS:-udp udp-edns tcp}
-SERVERS=${SERVERS:-steerd gdnsd nsd}
+VARIANTS=${VARIANTS:-udp udp-edns udp-static tcp}
+SERVERS=${SERVERS:-steerd steerd-nowait gdnsd nsd}
 CALLGRIND=${CALLGRIND:-1}
 CG_QUERIES=${CG_QUERIES:-20000}
 CG_QPS=${CG_QPS:-2000}
@@ -38,6 +40,7 @@ DATA=$BENCH_TMP/runs.txt
 server_cmd() {
 	case "$1" in
 	steerd) echo "$STEERD -c $2/steerd/steerd.json" ;;
+	steerd-nowait) echo "$STEERD -c $2/steerd-nowait/steerd.json" ;;
 	gdnsd) echo "gdnsd -c $2/gdnsd start" ;;
 	nsd) echo "nsd -d -c $2/nsd/nsd.conf" ;;
 	esac
@@ -76,8 +79,16 @@ variant_args() {
 	case "$1" in
 	udp) echo "-m udp" ;;
 	udp-edns) echo "-m udp -e" ;;
+	udp-static) echo "-m udp" ;;
 	tcp) echo "-m tcp -c 50" ;;
 	*) die "unknown variant $1" ;;
+	esac
+}
+
+queries_file() {
+	case "$1" in
+	udp-static) echo "$BENCH_TMP/cfg/queries-static.txt" ;;
+	*) echo "$BENCH_TMP/cfg/queries.txt" ;;
 	esac
 }
 
@@ -89,7 +100,7 @@ one_run() {
 	# shellcheck disable=SC2086
 	p0=$(proc_cpu_us $pids)
 	# shellcheck disable=SC2046
-	dnsperf_run "$s-$v-$r" -p "${PORT[$s]}" -d "$BENCH_TMP/cfg/queries.txt" -l "$DURATION" \
+	dnsperf_run "$s-$v-$r" -p "${PORT[$s]}" -d "$(queries_file "$v")" -l "$DURATION" \
 		-q 100 $(variant_args "$v")
 	c1=$(cpu_busy_us "$SERVER_CPU")
 	# shellcheck disable=SC2086
@@ -140,6 +151,7 @@ callgrind_all() {
 	local s ir1 d1 top
 	stop_servers
 	for s in $SERVERS; do
+		[ "$s" = steerd-nowait ] && continue # same code; pacing never starts at CG_QPS
 		note "callgrind: $s, $CG_BASE then $((CG_BASE + CG_QUERIES)) queries at $CG_QPS qps"
 		cg_run "$s" "$CG_BASE"
 		ir1=$CG_IR d1=$CG_DONE
@@ -175,14 +187,15 @@ stop_servers() {
 report() {
 	local s v qps avg p99 lost cpu proc irq busy
 	say ""
-	say "Each run: dnsperf -q 100 for ${DURATION}s, query mix 60% api A / 5% api AAAA / 20% static A / 10% NXDOMAIN / 5% TXT."
+	say "Each run: dnsperf -q 100 for ${DURATION}s, query mix 60% api A / 5% api AAAA / 20% static A / 10% NXDOMAIN / 5% TXT;"
+	say "udp-static: static A names only (plain RRsets in every server)."
 	say "cpu0 us/q = CPU $SERVER_CPU busy time (user+nice+system+irq+softirq, /proc/stat) / answered queries;"
 	say "proc us/q = server user+system time (/proc/PID/stat, all its processes) / answered queries;"
 	say "cpu0 % = how busy CPU $SERVER_CPU was: near 100 = the server is the bottleneck, below = dnsperf is;"
 	say "Ir/q = callgrind instructions per answered query (user space only; UDP, no EDNS)."
 	say "Medians over $ROUNDS rounds; lost = sum over rounds."
 	say ""
-	say "$(printf '%-7s %-9s %8s %7s %7s %6s %6s %9s %9s %6s' server variant qps 'avg ms' 'p99 ms' lost 'cpu0 %' 'cpu0 us/q' 'proc us/q' 'Ir/q')"
+	say "$(printf '%-13s %-10s %8s %7s %7s %6s %6s %9s %9s %6s' server variant qps 'avg ms' 'p99 ms' lost 'cpu0 %' 'cpu0 us/q' 'proc us/q' 'Ir/q')"
 	# col N: column N of every run of server $s, variant $v
 	col() { awk -v s="$s" -v v="$v" -v c="$1" '$1 == s && $2 == v {print $c}' "$DATA"; }
 	for v in $VARIANTS; do
@@ -204,14 +217,14 @@ report() {
 			[ "$v" = udp ] && irq=${IRQ[$s]:--}
 			MED_CPU[$s-$v]=$cpu
 			MED_PROC[$s-$v]=$proc
-			say "$(printf '%-7s %-9s %8s %7s %7s %6s %6s %9s %9s %6s' "$s" "$v" "$qps" "$avg" "$p99" "$lost" "$busy" "$cpu" "$proc" "$irq")"
+			say "$(printf '%-13s %-10s %8s %7s %7s %6s %6s %9s %9s %6s' "$s" "$v" "$qps" "$avg" "$p99" "$lost" "$busy" "$cpu" "$proc" "$irq")"
 		done
 	done
 	say ""
 	say "CPU per query, steerd relative to the others (ratio of medians; < 1 = steerd cheaper):"
 	for v in $VARIANTS; do
 		local line
-		line="  $(printf '%-9s' "$v")"
+		line="  $(printf '%-10s' "$v")"
 		for s in $SERVERS; do
 			[ "$s" = steerd ] && continue
 			line="$line steerd/$s: cpu0 $(div "${MED_CPU[steerd-$v]:-0}" "${MED_CPU[$s-$v]:-0}") proc $(div "${MED_PROC[steerd-$v]:-0}" "${MED_PROC[$s-$v]:-0}")   "
@@ -222,7 +235,7 @@ report() {
 		say ""
 		say "Instructions per query (callgrind, ($((CG_BASE + CG_QUERIES)) - $CG_BASE queries) at $CG_QPS qps, difference of two runs):"
 		for s in $SERVERS; do
-			say "  $(printf '%-7s' "$s") ${IRQ[$s]:--} Ir/query   (${IRNOTE[$s]:-})"
+			say "  $(printf '%-13s' "$s") ${IRQ[$s]:--} Ir/query   (${IRNOTE[$s]:-})"
 		done
 		if [ "${IRQ[steerd]:--}" != - ]; then
 			for s in $SERVERS; do
@@ -249,7 +262,7 @@ for s in $SERVERS; do
 	PORT[$s]=$(free_port)
 done
 python3 "$BENCH_ROOT/test/bench/gen_dns.py" "$BENCH_TMP/cfg" "${PORT[steerd]:-0}" \
-	"${PORT[gdnsd]:-0}" "${PORT[nsd]:-0}" 10000
+	"${PORT[gdnsd]:-0}" "${PORT[nsd]:-0}" "${PORT[steerd-nowait]:-0}" 10000
 start_servers
 check_answers
 say "CPU $SERVER_CPU busy without our load: $(idle_cpu0)% (others on the machine)"

@@ -8,10 +8,14 @@ TXT, and the load-balanced name "api" (A and AAAA):
   gdnsd   api DYNA metafo!api: failover over two multifo groups, service type "up"
   NSD     plain RRsets (two A, two AAAA)
 
-Query mix (QUERIES lines, shuffled with a fixed seed): 60 % api A, 5 % api AAAA,
-20 % static A, 10 % NXDOMAIN, 5 % apex TXT.
+  steerd-nowait  the steerd config with udp.batch_wait_us 0 (no batch pacing), on its
+          own port, to show what pacing changes
 
-usage: gen_dns.py OUTDIR STEERD_PORT GDNSD_PORT NSD_PORT [QUERIES]
+Query mix (QUERIES lines, shuffled with a fixed seed): 60 % api A, 5 % api AAAA,
+20 % static A, 10 % NXDOMAIN, 5 % apex TXT. queries-static.txt: static A names only
+(the 102 names every server serves from plain RRsets), for the comparison with NSD.
+
+usage: gen_dns.py OUTDIR STEERD_PORT GDNSD_PORT NSD_PORT NOWAIT_PORT [QUERIES]
 """
 import json
 import os
@@ -63,7 +67,7 @@ def write(path, text):
         f.write(text)
 
 
-def gen_steerd(d, port):
+def gen_steerd(d, port, udp_wait=None):
     write(os.path.join(d, "static.zone"), zone_text(static_records()))
     main = {
         "listen": ["127.0.0.1:%d" % port],
@@ -75,6 +79,8 @@ def gen_steerd(d, port):
         "state": {"path": os.path.join(d, "steerd.db")},
         "identity": "bench", "workers": 1,
     }
+    if udp_wait is not None:
+        main["udp"] = {"batch_wait_us": udp_wait}
     write(os.path.join(d, "steerd.json"), json.dumps(main, indent=1) + "\n")
     os.makedirs(os.path.join(d, "monitors"), exist_ok=True)
     for name, origins in (("bench-a", POOL_A), ("bench-b", POOL_B)):
@@ -100,13 +106,17 @@ def gen_nsd(d, port):
     write(os.path.join(d, ZONE + ".zone"), zone_text(rr))
 
 
+def static_queries(n):
+    static = ["www", "ns1"] + ["s%d" % i for i in range(100)]
+    return ["%s.%s A" % (static[i % len(static)], ZONE) for i in range(n)]
+
+
 def gen_queries(path, n):
     rng = random.Random(20261127)
     q = []
     q += ["api.%s A" % ZONE] * (n * 60 // 100)
     q += ["api.%s AAAA" % ZONE] * (n * 5 // 100)
-    static = ["www", "ns1"] + ["s%d" % i for i in range(100)]
-    q += ["%s.%s A" % (static[i % len(static)], ZONE) for i in range(n * 20 // 100)]
+    q += static_queries(n * 20 // 100)
     q += ["nx%d.%s A" % (rng.randrange(1000000), ZONE) for _ in range(n * 10 // 100)]
     q += ["%s TXT" % ZONE] * (n - len(q))
     rng.shuffle(q)
@@ -114,15 +124,20 @@ def gen_queries(path, n):
 
 
 def main():
-    if len(sys.argv) not in (5, 6):
+    if len(sys.argv) not in (6, 7):
         sys.exit(__doc__)
     out = os.path.abspath(sys.argv[1])
-    ports = [int(p) for p in sys.argv[2:5]]
-    n = int(sys.argv[5]) if len(sys.argv) == 6 else 10000
+    ports = [int(p) for p in sys.argv[2:6]]
+    n = int(sys.argv[6]) if len(sys.argv) == 7 else 10000
     gen_steerd(os.path.join(out, "steerd"), ports[0])
     gen_gdnsd(os.path.join(out, "gdnsd"), ports[1])
     gen_nsd(os.path.join(out, "nsd"), ports[2])
+    gen_steerd(os.path.join(out, "steerd-nowait"), ports[3], udp_wait=0)
     gen_queries(os.path.join(out, "queries.txt"), n)
+    rng = random.Random(20261127)
+    static = static_queries(n)
+    rng.shuffle(static)
+    write(os.path.join(out, "queries-static.txt"), "\n".join(static) + "\n")
 
 
 if __name__ == "__main__":
