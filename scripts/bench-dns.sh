@@ -26,7 +26,7 @@ CG_QPS=${CG_QPS:-2000}
 CG_BASE=1000 # queries of the short callgrind run subtracted from the long one
 
 declare -A PORT PID
-DATA= # one line per run: server variant round qps avg p99 lost cpu_us_q proc_us_q cpu0_pct
+DATA= # one line per run: server variant round qps avg p99 lost cpu_us_q proc_us_q cpu0_pct batch
 
 bench_init dns
 ensure_pkgs dnsperf gdnsd nsd valgrind python3 bind9-dnsutils procps util-linux
@@ -92,10 +92,32 @@ queries_file() {
 	esac
 }
 
-# one_run SERVER VARIANT ROUND: dnsperf for DURATION s, CPU 0 and server CPU deltas.
+# udp_counters SERVER: "queries batches" of a steerd's UDP workers, from the counters it
+# logs on SIGUSR1 (waits at most 5 s for the line); "- -" for the other servers.
+udp_counters() {
+	local s=$1 log=$BENCH_TMP/$1.log n
+	case "$s" in
+	steerd*) ;;
+	*)
+		echo "- -"
+		return
+		;;
+	esac
+	n=$(grep -c ' stats: ' "$log" || true)
+	kill -USR1 "${PID[$s]}"
+	for _ in $(seq 1 50); do
+		[ "$(grep -c ' stats: ' "$log" || true)" -gt "$n" ] && break
+		sleep 0.1
+	done
+	grep ' stats: ' "$log" | tail -1 | sed -E 's/.*udp queries=([0-9]+) .* batches=([0-9]+) .*/\1 \2/'
+}
+
+# one_run SERVER VARIANT ROUND: dnsperf for DURATION s, CPU 0 and server CPU deltas, and
+# for steerd the UDP batch size (queries per recvmmsg).
 one_run() {
-	local s=$1 v=$2 r=$3 pids c0 c1 p0 p1
+	local s=$1 v=$2 r=$3 pids c0 c1 p0 p1 q0 b0 q1 b1 batch=-
 	pids=$(tree_pids "${PID[$s]}")
+	read -r q0 b0 <<<"$(udp_counters "$s")"
 	c0=$(cpu_busy_us "$SERVER_CPU")
 	# shellcheck disable=SC2086
 	p0=$(proc_cpu_us $pids)
@@ -105,7 +127,11 @@ one_run() {
 	c1=$(cpu_busy_us "$SERVER_CPU")
 	# shellcheck disable=SC2086
 	p1=$(proc_cpu_us $pids)
-	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div $((c1 - c0)) "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $(((c1 - c0) * 100)) $((DURATION * 1000000)) "%.0f")" >>"$DATA"
+	read -r q1 b1 <<<"$(udp_counters "$s")"
+	if [ "$q0" != - ] && [ "$v" != tcp ] && [ "$b1" -gt "$b0" ]; then
+		batch=$(div $((q1 - q0)) $((b1 - b0)))
+	fi
+	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div $((c1 - c0)) "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $(((c1 - c0) * 100)) $((DURATION * 1000000)) "%.0f") $batch" >>"$DATA"
 	note "round $r $v $s: qps=$DP_QPS avg=${DP_AVG_MS}ms p99=${DP_P99_MS}ms lost=$DP_LOST rcodes: $DP_RCODES"
 }
 
@@ -185,17 +211,18 @@ stop_servers() {
 }
 
 report() {
-	local s v qps avg p99 lost cpu proc irq busy
+	local s v qps avg p99 lost cpu proc irq busy batch
 	say ""
 	say "Each run: dnsperf -q 100 for ${DURATION}s, query mix 60% api A / 5% api AAAA / 20% static A / 10% NXDOMAIN / 5% TXT;"
 	say "udp-static: static A names only (plain RRsets in every server)."
 	say "cpu0 us/q = CPU $SERVER_CPU busy time (user+nice+system+irq+softirq, /proc/stat) / answered queries;"
 	say "proc us/q = server user+system time (/proc/PID/stat, all its processes) / answered queries;"
 	say "cpu0 % = how busy CPU $SERVER_CPU was: near 100 = the server is the bottleneck, below = dnsperf is;"
+	say "q/recv = queries per recvmmsg call (steerd's counters; batch pacing raises it);"
 	say "Ir/q = callgrind instructions per answered query (user space only; UDP, no EDNS)."
 	say "Medians over $ROUNDS rounds; lost = sum over rounds."
 	say ""
-	say "$(printf '%-13s %-10s %8s %7s %7s %6s %6s %9s %9s %6s' server variant qps 'avg ms' 'p99 ms' lost 'cpu0 %' 'cpu0 us/q' 'proc us/q' 'Ir/q')"
+	say "$(printf '%-13s %-10s %8s %7s %7s %6s %6s %9s %9s %6s %6s' server variant qps 'avg ms' 'p99 ms' lost 'cpu0 %' 'cpu0 us/q' 'proc us/q' q/recv 'Ir/q')"
 	# col N: column N of every run of server $s, variant $v
 	col() { awk -v s="$s" -v v="$v" -v c="$1" '$1 == s && $2 == v {print $c}' "$DATA"; }
 	for v in $VARIANTS; do
@@ -213,11 +240,14 @@ report() {
 			proc=$(median $(col 9))
 			# shellcheck disable=SC2046
 			busy=$(median $(col 10))
+			batch=-
+			# shellcheck disable=SC2046
+			[ "$(col 11 | head -1)" != - ] && batch=$(median $(col 11))
 			irq="-"
 			[ "$v" = udp ] && irq=${IRQ[$s]:--}
 			MED_CPU[$s-$v]=$cpu
 			MED_PROC[$s-$v]=$proc
-			say "$(printf '%-13s %-10s %8s %7s %7s %6s %6s %9s %9s %6s' "$s" "$v" "$qps" "$avg" "$p99" "$lost" "$busy" "$cpu" "$proc" "$irq")"
+			say "$(printf '%-13s %-10s %8s %7s %7s %6s %6s %9s %9s %6s %6s' "$s" "$v" "$qps" "$avg" "$p99" "$lost" "$busy" "$cpu" "$proc" "$batch" "$irq")"
 		done
 	done
 	say ""
@@ -274,7 +304,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 say ""
-say "All runs (server variant round qps avg_ms p99_ms lost cpu0_us/q proc_us/q cpu0_%):"
+say "All runs (server variant round qps avg_ms p99_ms lost cpu0_us/q proc_us/q cpu0_% q/recv):"
 sed 's/^/  /' "$DATA" | tee -a "$RESULT_FILE"
 if [ "$CALLGRIND" = 1 ]; then
 	callgrind_all
