@@ -3,7 +3,10 @@
 # header, daemons started and stopped by pid, CPU accounting from /proc, dnsperf runs and
 # their parsing. Every wait is bounded; every process started here is stopped on exit.
 # perf hardware counters are not assumed: CPU time comes from /proc, instruction counts
-# from callgrind.
+# from callgrind. Thread and process CPU time is the scheduler's own nanosecond count
+# (/proc/PID/task/TID/schedstat), not the 1/HZ-tick sampled utime+stime of .../stat, which
+# misattributes the short bursts of a DNS worker. Per CPU, cpu_busy_us still adds up tick
+# samples from /proc/stat; cpu_idle_us gives the precise idle time.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STEERD=${STEERD:-$BENCH_ROOT/build/steerd}
@@ -127,14 +130,18 @@ bench_header() {
 	fi
 	say "== $1"
 	say "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-	say "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
+	say "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(getconf _NPROCESSORS_ONLN) cores online"
 	say "kernel:   $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?')"
 	say "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 	say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min at start; other load makes numbers noisy)"
-	say "steerd:   $(tool_version steerd) (git $rev, build/ RelWithDebInfo -O2)"
+	if [ "$STEERD" = "$BENCH_ROOT/build/steerd" ]; then
+		say "steerd:   $(tool_version steerd) (git $rev, build/ RelWithDebInfo -O2)"
+	else
+		say "steerd:   $(tool_version steerd) ($STEERD; the checkout is at git $rev)"
+	fi
 	say "tools:    gdnsd $(tool_version gdnsd), nsd $(tool_version nsd), dnsperf $(tool_version dnsperf), valgrind $(tool_version valgrind)"
 	say "pinning:  servers on CPU $SERVER_CPU, dnsperf/helpers on CPU $CLIENT_CPU (taskset)"
-	say "counters: CPU time from /proc (HZ=$HZ); no perf counters here, instructions via callgrind"
+	say "counters: thread/process CPU time from /proc/*/task/*/schedstat (ns), CPU busy time from /proc/stat (HZ=$HZ); no perf counters here, instructions via callgrind"
 }
 
 # free_port: a port free for UDP and TCP on 127.0.0.1 (inside the namespace if any).
@@ -206,25 +213,70 @@ wait_dns() {
 }
 
 # cpu_busy_us CPU: busy time of one CPU since boot (user+nice+system+irq+softirq), in µs.
+# These fields are sampled by the tick: reliable for a CPU that is saturated, not for one
+# busy in short bursts (see cpu_idle_us).
 cpu_busy_us() {
 	awk -v c="cpu$1" -v hz="$HZ" '$1 == c {printf "%.0f", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz}' /proc/stat
 }
 
-# proc_cpu_us PID...: user+system time of the processes (all their threads), in µs.
-proc_cpu_us() {
-	local p t=0 v
-	for p in "$@"; do
-		v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || v=0
-		t=$((t + ${v:-0}))
-	done
-	awk -v t="$t" -v hz="$HZ" 'BEGIN {printf "%.0f", t * 1e6 / hz}'
+# cpu_idle_us CPU: idle+iowait time of one CPU since boot, in µs. Unlike the busy fields
+# (ticks charged to whatever runs when the tick fires, badly biased for a CPU that is busy
+# in short bursts), a tickless kernel measures idle time from the idle entry and exit
+# timestamps; the 1/HZ unit of /proc/stat only rounds it. Busy time over a window of wall
+# time W: W - (idle delta), accurate to about 2/HZ.
+cpu_idle_us() {
+	awk -v c="cpu$1" -v hz="$HZ" '$1 == c {printf "%.0f", ($5 + $6) * 1e6 / hz}' /proc/stat
 }
 
-# thread_cpu_us PID TID: user+system time of one thread, in µs.
+# Per-thread CPU time: the first field of /proc/PID/task/TID/schedstat is the thread's
+# sum_exec_runtime, in ns, accumulated by the scheduler at every switch and tick (exact; for
+# a thread running at the moment of the read it lags by at most one scheduler tick, and the
+# benchmarks read a DNS worker between loads, when it is blocked). Unlike utime+stime of
+# /proc/PID/stat, a process's total is only that of its live threads: the time of a thread
+# that has exited is lost. That is acceptable here: the servers measured (steerd, gdnsd,
+# nsd) keep their threads for the whole run, and the windows never span a reload.
+
+# thread_cpu_ns PID TID: CPU time of one thread, in ns (0 when it is gone).
+thread_cpu_ns() {
+	local v=0
+	read -r v _ 2>/dev/null <"/proc/$1/task/$2/schedstat" || v=0
+	echo "${v:-0}"
+}
+
+# thread_cpu_us PID TID: CPU time of one thread, in µs.
 thread_cpu_us() {
-	local v
-	v=$(sed 's/.*) //' "/proc/$1/task/$2/stat" 2>/dev/null | awk '{print $12 + $13}') || v=0
-	awk -v t="${v:-0}" -v hz="$HZ" 'BEGIN {printf "%.0f", t * 1e6 / hz}'
+	echo $(($(thread_cpu_ns "$1" "$2") / 1000))
+}
+
+# proc_cpu_ns PID...: CPU time of the processes, all their live threads summed, in ns.
+proc_cpu_ns() {
+	local p f v t=0
+	for p in "$@"; do
+		for f in "/proc/$p/task"/*/schedstat; do
+			v=0
+			read -r v _ 2>/dev/null <"$f" || v=0
+			t=$((t + ${v:-0}))
+		done
+	done
+	echo "$t"
+}
+
+# proc_cpu_us PID...: CPU time of the processes (all their live threads), in µs.
+proc_cpu_us() {
+	echo $(($(proc_cpu_ns "$@") / 1000))
+}
+
+# thread_sched PID TID: "CPU_NS RUNQ_WAIT_NS VOLUNTARY NONVOLUNTARY" for one thread: CPU time
+# and time spent runnable but waiting for a CPU (schedstat), and its context switches
+# (status): voluntary ones are its waits (for input, or a sleep: one per wake-up),
+# nonvoluntary ones are preemptions by another task on the same CPU. Zeros when the thread is
+# gone.
+thread_sched() {
+	local cpu=0 wait=0 vol nvol
+	read -r cpu wait _ 2>/dev/null <"/proc/$1/task/$2/schedstat" || cpu=0 wait=0
+	vol=$(awk '$1 == "voluntary_ctxt_switches:" {print $2}' "/proc/$1/task/$2/status" 2>/dev/null) || vol=0
+	nvol=$(awk '$1 == "nonvoluntary_ctxt_switches:" {print $2}' "/proc/$1/task/$2/status" 2>/dev/null) || nvol=0
+	echo "${cpu:-0} ${wait:-0} ${vol:-0} ${nvol:-0}"
 }
 
 # threads PID: thread ids in creation order (ids grow; no wrap-around in a short run).
