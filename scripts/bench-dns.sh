@@ -115,33 +115,41 @@ udp_counters() {
 # one_run SERVER VARIANT ROUND: dnsperf for DURATION s, CPU 0 and server CPU deltas, and
 # for steerd the UDP batch size (queries per recvmmsg).
 one_run() {
-	local s=$1 v=$2 r=$3 pids c0 c1 p0 p1 q0 b0 q1 b1 batch=-
+	local s=$1 v=$2 r=$3 pids i0 i1 w0 w1 p0 p1 q0 b0 q1 b1 busy batch=-
 	pids=$(tree_pids "${PID[$s]}")
 	read -r q0 b0 <<<"$(udp_counters "$s")"
-	c0=$(cpu_busy_us "$SERVER_CPU")
+	w0=${EPOCHREALTIME/[.,]/}
+	i0=$(cpu_idle_us "$SERVER_CPU")
 	# shellcheck disable=SC2086
 	p0=$(proc_cpu_us $pids)
 	# shellcheck disable=SC2046
 	dnsperf_run "$s-$v-$r" -p "${PORT[$s]}" -d "$(queries_file "$v")" -l "$DURATION" \
 		-q 100 $(variant_args "$v")
-	c1=$(cpu_busy_us "$SERVER_CPU")
+	i1=$(cpu_idle_us "$SERVER_CPU")
+	w1=${EPOCHREALTIME/[.,]/}
 	# shellcheck disable=SC2086
 	p1=$(proc_cpu_us $pids)
+	# CPU 0 busy = wall time - idle time: a tickless kernel measures idle time exactly,
+	# while the busy fields of /proc/stat are tick samples, wrong for a CPU busy in bursts
+	busy=$(((w1 - w0) - (i1 - i0)))
+	[ "$busy" -ge 0 ] || busy=0
 	read -r q1 b1 <<<"$(udp_counters "$s")"
 	if [ "$q0" != - ] && [ "$v" != tcp ] && [ "$b1" -gt "$b0" ]; then
 		batch=$(div $((q1 - q0)) $((b1 - b0)))
 	fi
-	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div $((c1 - c0)) "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $(((c1 - c0) * 100)) $((DURATION * 1000000)) "%.0f") $batch" >>"$DATA"
+	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div "$busy" "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $((busy * 100)) $((w1 - w0)) "%.0f") $batch" >>"$DATA"
 	note "round $r $v $s: qps=$DP_QPS avg=${DP_AVG_MS}ms p99=${DP_P99_MS}ms lost=$DP_LOST rcodes: $DP_RCODES"
 }
 
 # idle_cpu0: how busy CPU 0 is without our load (other users of the machine), in %.
 idle_cpu0() {
-	local c0 c1
-	c0=$(cpu_busy_us "$SERVER_CPU")
+	local i0 i1 w0 w1
+	w0=${EPOCHREALTIME/[.,]/}
+	i0=$(cpu_idle_us "$SERVER_CPU")
 	sleep 2
-	c1=$(cpu_busy_us "$SERVER_CPU")
-	div $((c1 - c0)) 20000 "%.1f"
+	i1=$(cpu_idle_us "$SERVER_CPU")
+	w1=${EPOCHREALTIME/[.,]/}
+	div $((((w1 - w0) - (i1 - i0)) * 100)) $((w1 - w0)) "%.1f"
 }
 
 # cg_run SERVER QUERIES: the server under callgrind (one output file per process and
@@ -215,8 +223,8 @@ report() {
 	say ""
 	say "Each run: dnsperf -q 100 for ${DURATION}s, query mix 60% api A / 5% api AAAA / 20% static A / 10% NXDOMAIN / 5% TXT;"
 	say "udp-static: static A names only (plain RRsets in every server)."
-	say "cpu0 us/q = CPU $SERVER_CPU busy time (user+nice+system+irq+softirq, /proc/stat) / answered queries;"
-	say "proc us/q = server user+system time (/proc/PID/stat, all its processes) / answered queries;"
+	say "cpu0 us/q = CPU $SERVER_CPU busy time (wall time - idle time of /proc/stat: everything that ran there) / answered queries;"
+	say "proc us/q = server CPU time (/proc/PID/task/*/schedstat, all its processes and threads) / answered queries;"
 	say "cpu0 % = how busy CPU $SERVER_CPU was: near 100 = the server is the bottleneck, below = dnsperf is;"
 	say "q/recv = queries per recvmmsg call (steerd's counters; batch pacing raises it);"
 	say "Ir/q = callgrind instructions per answered query (user space only; UDP, no EDNS)."
