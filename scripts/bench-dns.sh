@@ -7,17 +7,17 @@
 # udp.batch_wait_us 0: it shows what batch pacing (lib/server/server.c) changes.
 #
 # Environment (defaults in brackets):
-#   ROUNDS [3]  DURATION [6] seconds per run (SECONDS=N in the environment works too)
+#   ROUNDS [5]  DURATION [5] seconds per run (SECONDS=N in the environment works too)
 #   VARIANTS ["udp udp-edns udp-static tcp"]  SERVERS ["steerd steerd-nowait gdnsd nsd"]
 #   CALLGRIND [1]  CG_QUERIES [20000] measured queries  CG_QPS [2000] their rate
 #   KEEP_TMP [0]  keep the temp dir (configs, logs, callgrind files)
-# Results: stdout and bench-results/dns-<date>.txt. Default run time: about 8 minutes.
+# Results: stdout and bench-results/dns-<date>.txt. Default run time: about 9 minutes.
 set -euo pipefail
 # shellcheck source=scripts/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
 
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-$(printenv SECONDS || echo 6)}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-$(printenv SECONDS || echo 5)}
 VARIANTS=${VARIANTS:-udp udp-edns udp-static tcp}
 SERVERS=${SERVERS:-steerd steerd-nowait gdnsd nsd}
 CALLGRIND=${CALLGRIND:-1}
@@ -218,6 +218,14 @@ stop_servers() {
 	done
 }
 
+# paired OTHER VARIANT COLUMN: median over rounds of steerd's value / OTHER's, same round.
+paired() {
+	# shellcheck disable=SC2046
+	median $(awk -v o="$1" -v v="$2" -v c="$3" '$2 == v && $1 == "steerd" {s[$3] = $c}
+		$2 == v && $1 == o {x[$3] = $c}
+		END {for (r in s) if ((r in x) && x[r] + 0 > 0) printf "%.3f\n", s[r] / x[r]}' "$DATA")
+}
+
 report() {
 	local s v qps avg p99 lost cpu proc irq busy batch
 	say ""
@@ -259,16 +267,19 @@ report() {
 		done
 	done
 	say ""
-	say "CPU per query, steerd relative to the others (ratio of medians; < 1 = steerd cheaper):"
+	say "CPU per query, steerd relative to the others (< 1 = steerd cheaper): ratio of the medians,"
+	say "and [in brackets] the median of the per-round ratios (each round runs the servers back to"
+	say "back, so the paired ratio is the one least moved by drift of the machine over the run):"
 	for v in $VARIANTS; do
 		local line
 		line="  $(printf '%-10s' "$v")"
 		for s in $SERVERS; do
 			[ "$s" = steerd ] && continue
-			line="$line steerd/$s: cpu0 $(div "${MED_CPU[steerd-$v]:-0}" "${MED_CPU[$s-$v]:-0}") proc $(div "${MED_PROC[steerd-$v]:-0}" "${MED_PROC[$s-$v]:-0}")   "
+			line="$line steerd/$s: cpu0 $(div "${MED_CPU[steerd-$v]:-0}" "${MED_CPU[$s-$v]:-0}") [$(paired "$s" "$v" 8)] proc $(div "${MED_PROC[steerd-$v]:-0}" "${MED_PROC[$s-$v]:-0}") [$(paired "$s" "$v" 9)]   "
 		done
 		say "$line"
 	done
+	say "p99 latency, steerd relative to gdnsd, median of the per-round ratios:$(for v in $VARIANTS; do printf ' %s %s' "$v" "$(paired gdnsd "$v" 6)"; done)"
 	if [ "$CALLGRIND" = 1 ]; then
 		say ""
 		say "Instructions per query (callgrind, ($((CG_BASE + CG_QUERIES)) - $CG_BASE queries) at $CG_QPS qps, difference of two runs):"
