@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -267,6 +268,9 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	}
 	c->t = t;
 	c->fd = fd;
+	/* all answers of one read already leave in one send(2); Nagle would only hold the
+	 * next batch back until the client acknowledges the last (pipelined queries) */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	steer_server_client(&c->client, sa);
 	c->next = t->conns;
 	if (t->conns != NULL)
