@@ -128,7 +128,7 @@ static void old_config_free(void *arg)
 	free(old);
 }
 
-static bool same_sockets(const struct steer_config *a, const struct steer_config *b)
+static bool same_restart_settings(const struct steer_config *a, const struct steer_config *b)
 {
 	if (a->n_listen != b->n_listen || a->workers != b->workers ||
 	    a->tcp_max_clients != b->tcp_max_clients ||
@@ -159,7 +159,7 @@ static void reload(struct daemon *d)
 		free(old);
 		return;
 	}
-	if (!same_sockets(d->cfg, cfg))
+	if (!same_restart_settings(d->cfg, cfg))
 		log_warn("reload: listen, workers, tcp and udp settings take effect only after a "
 			 "restart");
 	steer_watch_stop(d->watch); /* the old engine is final from here on */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,44 +444,48 @@ void steer_server_stats(const struct steer_server *srv, struct steer_server_stat
 	}
 }
 
-static size_t stats_append(char *buf, size_t cap, size_t len, const char *name, uint64_t v)
+/* Append to @p buf at @p len (clamped: a full buffer stays full); @return the new length. */
+static size_t STEER_PRINTF(4, 5) stats_put(char *buf, size_t cap, size_t len, const char *fmt, ...)
 {
+	va_list ap;
 	int r;
 
-	if (len >= cap)
+	if (len + 1 >= cap)
 		return len;
-	r = snprintf(buf + len, cap - len, "%s%s=%llu", len > 0 && buf[len - 1] != ' ' ? " " : "",
-		     name, (unsigned long long)v);
-	return r < 0 ? len : len + (size_t)r;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return len;
+	return len + (size_t)r < cap ? len + (size_t)r : cap - 1;
 }
 
 static size_t stats_one(const uint64_t *c, bool udp, char *buf, size_t cap, size_t len)
 {
-	static const char *const rcodes[] = {"noerror",  "formerr", "servfail",
-					     "nxdomain", "notimp",  "refused"};
-	char name[16];
+	static const char *const rcodes[16] = {"noerror",  "formerr", "servfail",
+					       "nxdomain", "notimp",  "refused"};
+	static const struct {
+		const char *name;
+		enum steer_stat i;
+		int only; /* 1: UDP only, -1: TCP only, 0: both */
+	} fields[] = {
+		{"queries", STEER_STAT_QUERIES, 0}, {"answers", STEER_STAT_ANSWERS, 0},
+		{"dropped", STEER_STAT_DROPPED, 0}, {"truncated", STEER_STAT_TRUNCATED, 0},
+		{"batches", STEER_STAT_BATCHES, 1}, {"waits", STEER_STAT_WAITS, 1},
+		{"conns", STEER_STAT_CONNS, -1},    {"conns_refused", STEER_STAT_CONNS_REFUSED, -1},
+	};
 
-	len = stats_append(buf, cap, len, "queries", c[STEER_STAT_QUERIES]);
-	len = stats_append(buf, cap, len, "answers", c[STEER_STAT_ANSWERS]);
-	len = stats_append(buf, cap, len, "dropped", c[STEER_STAT_DROPPED]);
-	len = stats_append(buf, cap, len, "truncated", c[STEER_STAT_TRUNCATED]);
-	if (udp) {
-		len = stats_append(buf, cap, len, "batches", c[STEER_STAT_BATCHES]);
-		len = stats_append(buf, cap, len, "waits", c[STEER_STAT_WAITS]);
-	} else {
-		len = stats_append(buf, cap, len, "conns", c[STEER_STAT_CONNS]);
-		len = stats_append(buf, cap, len, "conns_refused", c[STEER_STAT_CONNS_REFUSED]);
-	}
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+		if (fields[f].only == 0 || (fields[f].only > 0) == udp)
+			len = stats_put(buf, cap, len, " %s=%llu", fields[f].name,
+					(unsigned long long)c[fields[f].i]);
 	for (size_t r = 0; r < 16; r++) {
-		uint64_t v = c[STEER_STAT_RCODE + r];
+		unsigned long long v = c[STEER_STAT_RCODE + r];
 
-		if (r >= sizeof(rcodes) / sizeof(rcodes[0]) && v == 0)
-			continue;
-		if (r < sizeof(rcodes) / sizeof(rcodes[0]))
-			snprintf(name, sizeof(name), "%s", rcodes[r]);
-		else
-			snprintf(name, sizeof(name), "rcode%zu", r);
-		len = stats_append(buf, cap, len, name, v);
+		if (rcodes[r] != NULL)
+			len = stats_put(buf, cap, len, " %s=%llu", rcodes[r], v);
+		else if (v != 0) /* unnamed RCODEs only when they occur */
+			len = stats_put(buf, cap, len, " rcode%zu=%llu", r, v);
 	}
 	return len;
 }
@@ -488,15 +493,12 @@ static size_t stats_one(const uint64_t *c, bool udp, char *buf, size_t cap, size
 size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf, size_t cap)
 {
 	size_t len;
-	int r;
 
 	if (cap == 0)
 		return 0;
 	buf[0] = '\0';
-	len = stats_one(st->udp, true, buf, cap, (size_t)snprintf(buf, cap, "udp"));
-	r = len < cap ? snprintf(buf + len, cap - len, "; tcp") : 0;
-	len = stats_one(st->tcp, false, buf, cap, len + (size_t)(r > 0 ? r : 0));
-	return len < cap ? len : cap - 1;
+	len = stats_one(st->udp, true, buf, cap, stats_put(buf, cap, 0, "udp"));
+	return stats_one(st->tcp, false, buf, cap, stats_put(buf, cap, len, "; tcp"));
 }
 
 size_t steer_server_workers(const struct steer_server *srv)

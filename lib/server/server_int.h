@@ -37,6 +37,7 @@ static inline void steer_count_answer(struct steer_counters *ctr, const uint8_t 
 		steer_count(ctr, STEER_STAT_DROPPED, 1);
 		return;
 	}
+	/* RFC 1035 §4.1.1: RCODE is the low nibble of header byte 3, TC bit 1 of byte 2 */
 	steer_count(ctr, STEER_STAT_ANSWERS, 1);
 	steer_count(ctr, (enum steer_stat)(STEER_STAT_RCODE + (msg[3] & 0x0f)), 1);
 	if ((msg[2] & 0x02) != 0)
