@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Counters: SIGUSR1 makes steerd log one "stats:" line (and it logs one more on exit) that
-# counts exactly what was sent, per transport and RCODE. Batch pacing (udp.batch_wait_us):
-# under a burst load the UDP worker waits for fuller batches and loses nothing; with 0 it
-# never waits.
+# counts exactly what was sent, per transport and RCODE, and TCP connections accepted and
+# refused. Batch pacing (udp.batch_wait_us): under a burst load the UDP worker waits for
+# fuller batches and loses nothing; with 0 it never waits.
 source "$(dirname "$0")/lib.sh"
 make_config "$STEER_SRC/test/data/bb"
 start_steerd
@@ -110,11 +110,28 @@ restart_steerd
 paced_burst "pacing on"
 expect_match "pacing on: the worker waited for fuller batches" "$D" 'udp\.waits=[1-9]'
 
-# --- pacing off
-cfg_edit 'c["udp"] = {"batch_wait_us": 0}'
+# --- pacing off (and one TCP client at most, for the refused-connection counter)
+cfg_edit 'c["udp"] = {"batch_wait_us": 0}; c["tcp"] = {"max_clients": 1}'
 restart_steerd
 paced_burst "pacing off"
 expect_no_match "pacing off: no waits" "$D" 'udp\.waits='
+
+stats
+s0=$STATS
+py_check "a second TCP client over max_clients 1 is closed at once" <<'PY'
+from bbdns import *
+
+with tcp_connect() as held:
+    pkt = query("lb.example.test", "SOA")
+    held.sendall(struct.pack("!H", len(pkt)) + pkt)
+    expect_eq("first client answered", parse(tcp_recv_msg(held)).rcode, 0)
+    with tcp_connect() as extra:
+        expect_eq("second client: closed without an answer", tcp_recv_msg(extra), None)
+check_exit()
+PY
+stats
+expect_eq "TCP connections counted, the refused one apart" "$(delta "$s0" "$STATS")" \
+	"tcp.queries=1 tcp.answers=1 tcp.conns=1 tcp.conns_refused=1 tcp.noerror=1"
 
 # the exit logs the totals once more
 stop_steerd
