@@ -115,41 +115,24 @@ udp_counters() {
 # one_run SERVER VARIANT ROUND: dnsperf for DURATION s, CPU 0 and server CPU deltas, and
 # for steerd the UDP batch size (queries per recvmmsg).
 one_run() {
-	local s=$1 v=$2 r=$3 pids i0 i1 w0 w1 p0 p1 q0 b0 q1 b1 busy batch=-
+	local s=$1 v=$2 r=$3 pids m p0 p1 q0 b0 q1 b1 busy wall batch=-
 	pids=$(tree_pids "${PID[$s]}")
 	read -r q0 b0 <<<"$(udp_counters "$s")"
-	w0=${EPOCHREALTIME/[.,]/}
-	i0=$(cpu_idle_us "$SERVER_CPU")
+	m=$(cpu_mark)
 	# shellcheck disable=SC2086
 	p0=$(proc_cpu_us $pids)
 	# shellcheck disable=SC2046
 	dnsperf_run "$s-$v-$r" -p "${PORT[$s]}" -d "$(queries_file "$v")" -l "$DURATION" \
 		-q 100 $(variant_args "$v")
-	i1=$(cpu_idle_us "$SERVER_CPU")
-	w1=${EPOCHREALTIME/[.,]/}
+	read -r busy wall <<<"$(cpu_busy_since "$m")"
 	# shellcheck disable=SC2086
 	p1=$(proc_cpu_us $pids)
-	# CPU 0 busy = wall time - idle time: a tickless kernel measures idle time exactly,
-	# while the busy fields of /proc/stat are tick samples, wrong for a CPU busy in bursts
-	busy=$(((w1 - w0) - (i1 - i0)))
-	[ "$busy" -ge 0 ] || busy=0
 	read -r q1 b1 <<<"$(udp_counters "$s")"
 	if [ "$q0" != - ] && [ "$v" != tcp ] && [ "$b1" -gt "$b0" ]; then
 		batch=$(div $((q1 - q0)) $((b1 - b0)))
 	fi
-	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div "$busy" "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $((busy * 100)) $((w1 - w0)) "%.0f") $batch" >>"$DATA"
+	echo "$s $v $r $DP_QPS $DP_AVG_MS $DP_P99_MS $DP_LOST $(div "$busy" "$DP_DONE") $(div $((p1 - p0)) "$DP_DONE") $(div $((busy * 100)) "$wall" "%.0f") $batch" >>"$DATA"
 	note "round $r $v $s: qps=$DP_QPS avg=${DP_AVG_MS}ms p99=${DP_P99_MS}ms lost=$DP_LOST rcodes: $DP_RCODES"
-}
-
-# idle_cpu0: how busy CPU 0 is without our load (other users of the machine), in %.
-idle_cpu0() {
-	local i0 i1 w0 w1
-	w0=${EPOCHREALTIME/[.,]/}
-	i0=$(cpu_idle_us "$SERVER_CPU")
-	sleep 2
-	i1=$(cpu_idle_us "$SERVER_CPU")
-	w1=${EPOCHREALTIME/[.,]/}
-	div $((((w1 - w0) - (i1 - i0)) * 100)) $((w1 - w0)) "%.1f"
 }
 
 # cg_run SERVER QUERIES: the server under callgrind (one output file per process and
@@ -314,7 +297,7 @@ python3 "$BENCH_ROOT/test/bench/gen_dns.py" "$BENCH_TMP/cfg" "${PORT[steerd]:-0}
 	"${PORT[gdnsd]:-0}" "${PORT[nsd]:-0}" "${PORT[steerd-nowait]:-0}" 10000
 start_servers
 check_answers
-say "CPU $SERVER_CPU busy without our load: $(idle_cpu0)% (others on the machine)"
+say "CPU $SERVER_CPU busy without our load: $(cpu_busy_pct 2)% (others on the machine)"
 for r in $(seq 1 "$ROUNDS"); do
 	for v in $VARIANTS; do
 		for s in $SERVERS; do

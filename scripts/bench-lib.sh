@@ -5,8 +5,8 @@
 # perf hardware counters are not assumed: CPU time comes from /proc, instruction counts
 # from callgrind. Thread and process CPU time is the scheduler's own nanosecond count
 # (/proc/PID/task/TID/schedstat), not the 1/HZ-tick sampled utime+stime of .../stat, which
-# misattributes the short bursts of a DNS worker. Per CPU, cpu_busy_us still adds up tick
-# samples from /proc/stat; cpu_idle_us gives the precise idle time.
+# misattributes the short bursts of a DNS worker. A CPU's busy time is wall time minus its
+# idle time (cpu_mark, cpu_busy_since): the busy fields of /proc/stat are tick samples too.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STEERD=${STEERD:-$BENCH_ROOT/build/steerd}
@@ -212,13 +212,6 @@ wait_dns() {
 	return 1
 }
 
-# cpu_busy_us CPU: busy time of one CPU since boot (user+nice+system+irq+softirq), in µs.
-# These fields are sampled by the tick: reliable for a CPU that is saturated, not for one
-# busy in short bursts (see cpu_idle_us).
-cpu_busy_us() {
-	awk -v c="cpu$1" -v hz="$HZ" '$1 == c {printf "%.0f", ($2 + $3 + $4 + $7 + $8) * 1e6 / hz}' /proc/stat
-}
-
 # cpu_idle_us CPU: idle+iowait time of one CPU since boot, in µs. Unlike the busy fields
 # (ticks charged to whatever runs when the tick fires, badly biased for a CPU that is busy
 # in short bursts), a tickless kernel measures idle time from the idle entry and exit
@@ -226,6 +219,30 @@ cpu_busy_us() {
 # time W: W - (idle delta), accurate to about 2/HZ.
 cpu_idle_us() {
 	awk -v c="cpu$1" -v hz="$HZ" '$1 == c {printf "%.0f", ($5 + $6) * 1e6 / hz}' /proc/stat
+}
+
+# cpu_mark: "WALL_US IDLE_US" of SERVER_CPU now, for cpu_busy_since.
+cpu_mark() {
+	echo "${EPOCHREALTIME/[.,]/} $(cpu_idle_us "$SERVER_CPU")"
+}
+
+# cpu_busy_since MARK: "BUSY_US WALL_US" of SERVER_CPU since MARK (busy = wall - idle).
+cpu_busy_since() {
+	local w0 i0 w1 i1 busy
+	read -r w0 i0 <<<"$1"
+	i1=$(cpu_idle_us "$SERVER_CPU")
+	w1=${EPOCHREALTIME/[.,]/}
+	busy=$(((w1 - w0) - (i1 - i0)))
+	echo "$((busy > 0 ? busy : 0)) $((w1 - w0))"
+}
+
+# cpu_busy_pct SECONDS: how busy SERVER_CPU is over SECONDS of sleep, in % (other load).
+cpu_busy_pct() {
+	local m busy wall
+	m=$(cpu_mark)
+	sleep "$1"
+	read -r busy wall <<<"$(cpu_busy_since "$m")"
+	div $((busy * 100)) "$wall" "%.1f"
 }
 
 # Per-thread CPU time: the first field of /proc/PID/task/TID/schedstat is the thread's

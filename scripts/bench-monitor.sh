@@ -129,7 +129,7 @@ start_steerd() {
 # wall_ns": the UDP worker's schedstat and context switches, the instance's threads, CPU 0's
 # busy time (wall minus idle), B's monitor thread.
 dns_round() {
-	local cfg=$1 r=$2 inst pid tid port s0 s1 p0 p1 i0 i1 m0 m1 t0 t1 o
+	local cfg=$1 r=$2 inst pid tid port s0 s1 p0 p1 m0 m1 cm busy wall o
 	if [ "$cfg" = B ]; then
 		inst=B pid=$B_PID tid=$B_UDP port=$B_PORT
 	else
@@ -138,12 +138,10 @@ dns_round() {
 	m0=$(thread_cpu_ns "$B_PID" "$B_MON")
 	s0=$(thread_sched "$pid" "$tid")
 	p0=$(proc_cpu_ns "$pid")
-	i0=$(cpu_idle_us "$SERVER_CPU")
-	t0=$(date +%s%N)
+	cm=$(cpu_mark)
 	dnsperf_run "$cfg-$r" -p "$port" -d "$BENCH_TMP/$inst/queries.txt" -l "$LOAD_SECONDS" \
 		-Q "$DNS_QPS" -q 100
-	t1=$(date +%s%N)
-	i1=$(cpu_idle_us "$SERVER_CPU")
+	read -r busy wall <<<"$(cpu_busy_since "$cm")"
 	s1=$(thread_sched "$pid" "$tid")
 	p1=$(proc_cpu_ns "$pid")
 	m1=$(thread_cpu_ns "$B_PID" "$B_MON")
@@ -151,7 +149,7 @@ dns_round() {
 	[ "$o" = none ] || FOREIGN="${FOREIGN:+$FOREIGN, }$cfg-$r: $o"
 	# shellcheck disable=SC2086 # s0 and s1 are four numbers each
 	set -- $s0 $s1
-	echo "$cfg $r $DP_QPS $DP_LOST $DP_AVG_MS ${DP_P99_MS:--} $DP_DONE $(($5 - $1)) $(($6 - $2)) $(($7 - $3)) $(($8 - $4)) $((p1 - p0)) $((t1 - t0 - (i1 - i0) * 1000)) $((m1 - m0)) $((t1 - t0))" >>"$DATA"
+	echo "$cfg $r $DP_QPS $DP_LOST $DP_AVG_MS ${DP_P99_MS:--} $DP_DONE $(($5 - $1)) $(($6 - $2)) $(($7 - $3)) $(($8 - $4)) $((p1 - p0)) $((busy * 1000)) $((m1 - m0)) $((wall * 1000))" >>"$DATA"
 	note "round $r $cfg: qps=$DP_QPS lost=$DP_LOST udp=$(div $(($5 - $1)) "$DP_DONE" "%.0f")ns/q wakes=$(($7 - $3)) preempted=$(($8 - $4)) rcodes: $DP_RCODES"
 }
 
@@ -375,11 +373,7 @@ report() {
 
 # other_load: CPU 0 busy time over 2 s and the benchmark-like processes that are not ours.
 other_load() {
-	local i0 i1
-	i0=$(cpu_idle_us "$SERVER_CPU")
-	sleep 2
-	i1=$(cpu_idle_us "$SERVER_CPU")
-	say "others:   CPU $SERVER_CPU $(awk -v i=$((i1 - i0)) 'BEGIN {b = 100 - i / 20000; printf "%.1f", (b > 0 ? b : 0)}')% busy before start; other server, dnsperf or build processes: $(others)"
+	say "others:   CPU $SERVER_CPU $(cpu_busy_pct 2)% busy before start; other server, dnsperf or build processes: $(others)"
 }
 
 # others: the pids of server, dnsperf or build processes that are not this run's ("none").
