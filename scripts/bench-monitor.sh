@@ -208,8 +208,9 @@ probing_cpu() {
 
 # The probing window: B's threads and process, A's process, both RSS, no DNS load.
 monitor_window() {
-	local before after pa0 pa1 pb0 pb1 t0 t1 r win_ns
+	local before after pa0 pa1 pb0 pb1 t0 t1 r win_ns ms0 ms1
 	before=$(all_thread_cpu "$B_PID")
+	ms0=$(thread_sched "$B_PID" "$B_MON")
 	pa0=$(proc_cpu_ns "$A_PID")
 	pb0=$(proc_cpu_ns "$B_PID")
 	t0=$(date +%s%3N)
@@ -222,6 +223,7 @@ monitor_window() {
 	sleep $((MONITOR_SECONDS % 5))
 	t1=$(date +%s%3N)
 	after=$(all_thread_cpu "$B_PID")
+	ms1=$(thread_sched "$B_PID" "$B_MON")
 	pa1=$(proc_cpu_ns "$A_PID")
 	pb1=$(proc_cpu_ns "$B_PID")
 	win_ns=$(((t1 - t0) * 1000000))
@@ -231,6 +233,9 @@ monitor_window() {
 		awk -v w="$win_ns" '{printf "%s %.2f\n", $1, ($3 - $2) * 100 / w}' | sort -n)
 	B_MON_PCT=$(echo "$B_THREADS_PCT" | awk -v t="$B_MON" 'index($1, t ":") == 1 {print $2}')
 	B_STORE_PCT=$(echo "$B_THREADS_PCT" | awk -v t="$B_STORE" 'index($1, t ":") == 1 {print $2}')
+	# shellcheck disable=SC2086 # four numbers each
+	set -- $ms0 $ms1
+	B_MON_WAKES=$(div $((($7 - $3) * 1000)) $((t1 - t0)) "%.0f")
 	probe_stats "$t0" "$t1"
 	W_N=$P_N W_RATE=$P_RATE W_OK=$P_OK W_AVG=$P_AVG W_P99=$P_P99 W_MAX=$P_MAX W_REASONS=$P_REASONS
 }
@@ -327,6 +332,7 @@ report() {
 	say "Probing (B, ${MONITOR_SECONDS}s window after ${WARM_SECONDS}s warm-up, no DNS load):"
 	say "  steerd process CPU:   $B_PROC_PCT% of one core (A, no monitors, same window: $A_IDLE_PCT%)"
 	say "  monitor thread CPU:   ${B_MON_PCT:--}% of one core; store writer thread: ${B_STORE_PCT:--}%"
+	say "  monitor wake-ups:     $B_MON_WAKES/s (voluntary context switches of its thread)"
 	say "  per thread (tid:name %): $(echo "$B_THREADS_PCT" | tr '\n' ' ')"
 	say "  probes stored:        $W_N in the window = $W_RATE probes/s; ok $W_OK; failures: ${W_REASONS:-none}"
 	say "  probe rtt (ms):       avg $W_AVG, p99 $W_P99, max $W_MAX (integer ms from the probes table)"

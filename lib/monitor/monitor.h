@@ -56,7 +56,8 @@ void steer_prober_free(struct steer_prober *p);
 
 /**
  * Offset of the first probe of the @p k-th of the @p n origins probed by one monitor:
- * `k * min(interval, 1 s) / n`, so the first round covers every origin within 1 s.
+ * `k * min(interval, 1 s) / n` rounded down to a 10 ms step, so the first round covers
+ * every origin within 1 s and the probes of one step start together.
  * @param k            Rank of the origin among the monitor's probed origins (< @p n).
  * @param n            Number of origins the monitor probes (> 0).
  * @param interval_ms  The monitor's interval.
@@ -66,8 +67,9 @@ uint32_t steer_prober_first_offset_ms(uint32_t k, uint32_t n, uint32_t interval_
 
 /**
  * Offset of the @p k-th of @p n origins in every round after the first:
- * `k * interval / n`, so a monitor's probes are spread evenly over its whole interval
- * (no thundering herd, a steady probe rate) once the fast first round is over.
+ * `k * interval / n` rounded down to a 10 ms step, so a monitor's probes are spread evenly
+ * over its whole interval (no thundering herd, a steady probe rate) once the fast first
+ * round is over, and those of one step start in one pass of the event loop.
  * @return Offset in ms within the interval. Context: any; pure.
  */
 uint32_t steer_prober_steady_offset_ms(uint32_t k, uint32_t n, uint32_t interval_ms);

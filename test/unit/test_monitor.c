@@ -422,10 +422,33 @@ static void test_first_offset(void **state)
 	assert_int_equal(steer_prober_first_offset_ms(1, 10, 10000), 100);
 	assert_int_equal(steer_prober_first_offset_ms(9, 10, 10000), 900);
 	assert_int_equal(steer_prober_first_offset_ms(1, 4, 400), 100); /* interval < 1 s */
-	assert_int_equal(steer_prober_first_offset_ms(2, 3, 3600000), 666);
+	/* start times are whole 10 ms steps: 666 ms starts with the step at 660 */
+	assert_int_equal(steer_prober_first_offset_ms(2, 3, 3600000), 660);
 	assert_int_equal(steer_prober_first_offset_ms(5, 0, 1000), 0);
 	for (uint32_t k = 0; k < 1000; k++)
 		assert_true(steer_prober_first_offset_ms(k, 1000, 60000) < 1000);
+}
+
+/* 10,000 origins at 10 s: 1,000 probes/s start in 100 groups of 10 a second (one per
+ * 10 ms step), not one at a time; the same for the first round within its 1 s. */
+static void test_start_steps(void **state)
+{
+	static uint16_t steady[10000 / 10], first[1000 / 10];
+
+	(void)state;
+	for (uint32_t k = 0; k < 10000; k++) {
+		uint32_t s = steer_prober_steady_offset_ms(k, 10000, 10000);
+		uint32_t f = steer_prober_first_offset_ms(k, 10000, 10000);
+
+		assert_int_equal(s % 10, 0);
+		assert_int_equal(f % 10, 0);
+		steady[s / 10]++;
+		first[f / 10]++;
+	}
+	for (size_t i = 0; i < sizeof(steady) / sizeof(steady[0]); i++)
+		assert_int_equal(steady[i], 10);
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++)
+		assert_int_equal(first[i], 100);
 }
 
 static void test_next_due(void **state)
@@ -993,6 +1016,7 @@ int main(void)
 {
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(test_first_offset),
+		cmocka_unit_test(test_start_steps),
 		cmocka_unit_test(test_next_due),
 	};
 	const struct CMUnitTest live[] = {
