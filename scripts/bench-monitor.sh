@@ -23,17 +23,24 @@
 # the contention for CPU 0 itself: the monitor thread preempting the worker, sharing its
 # caches and its CPU's wake-up path.
 #
+# Then (AFFINITY=1) a second phase with the monitor placed by steerd's own config: B stops
+# and C starts, the same probing configuration plus "affinity": {"dns": [CPU 0], "monitor":
+# [CPU 1]}, so its monitor and store threads run on CPU 1 from their start. ROUNDS rounds of
+# A2 (A while C probes from CPU 1: nothing probing on CPU 0, the idle figure) and C.
+#
 # PASS/FAIL for: monitor thread <= 25% of one core, RSS < 100 MB, DNS CPU per query on the
-# UDP thread with probing (B) within 5% of the idle figure (A0; A when SOLO=0).
+# UDP thread with probing (B) within 5% of the idle figure (A0; A when SOLO=0), and the
+# same for C (affinity.monitor) against A2.
 #
 # Environment (defaults in brackets):
 #   ORIGINS [10000]  PER_POOL [10]  BALANCERS [1000]  INTERVAL [10] seconds
 #   WARM_SECONDS [20]  MONITOR_SECONDS [60] probing window without DNS load
 #   ROUNDS [5]  LOAD_SECONDS [10] per dnsperf run  DNS_QPS [20000]
 #   SOLO [1] also run A0 in every round (0: only A and B)
+#   AFFINITY [1] also run the second phase (C with affinity.monitor, against A2)
 #   KEEP_TMP [0]
-# Results: stdout and bench-results/monitor-<date>.txt. Default run time: about 4.5 minutes
-# (3.5 with SOLO=0).
+# Results: stdout and bench-results/monitor-<date>.txt. Default run time: about 6.5 minutes
+# (4.5 with AFFINITY=0, 3.5 with SOLO=0 too).
 set -euo pipefail
 # shellcheck source=scripts/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
@@ -48,6 +55,7 @@ ROUNDS=${ROUNDS:-5}
 LOAD_SECONDS=${LOAD_SECONDS:-10}
 DNS_QPS=${DNS_QPS:-20000}
 SOLO=${SOLO:-1}
+AFFINITY=${AFFINITY:-1}
 PROBE_PORT=8080
 
 bench_init monitor
@@ -130,12 +138,12 @@ start_steerd() {
 # busy time (wall minus idle), B's monitor thread.
 dns_round() {
 	local cfg=$1 r=$2 inst pid tid port s0 s1 p0 p1 m0 m1 cm busy wall o
-	if [ "$cfg" = B ]; then
-		inst=B pid=$B_PID tid=$B_UDP port=$B_PORT
-	else
-		inst=A pid=$A_PID tid=$A_UDP port=$A_PORT
-	fi
-	m0=$(thread_cpu_ns "$B_PID" "$B_MON")
+	case "$cfg" in
+	B) inst=B pid=$B_PID tid=$B_UDP port=$B_PORT ;;
+	C) inst=B pid=$C_PID tid=$C_UDP port=$B_PORT ;;
+	*) inst=A pid=$A_PID tid=$A_UDP port=$A_PORT ;;
+	esac
+	m0=$(thread_cpu_ns "$MON_PID" "$MON_TID")
 	s0=$(thread_sched "$pid" "$tid")
 	p0=$(proc_cpu_ns "$pid")
 	cm=$(cpu_mark)
@@ -144,7 +152,7 @@ dns_round() {
 	read -r busy wall <<<"$(cpu_busy_since "$cm")"
 	s1=$(thread_sched "$pid" "$tid")
 	p1=$(proc_cpu_ns "$pid")
-	m1=$(thread_cpu_ns "$B_PID" "$B_MON")
+	m1=$(thread_cpu_ns "$MON_PID" "$MON_TID")
 	o=$(others)
 	[ "$o" = none ] || FOREIGN="${FOREIGN:+$FOREIGN, }$cfg-$r: $o"
 	# shellcheck disable=SC2086 # s0 and s1 are four numbers each
@@ -155,7 +163,7 @@ dns_round() {
 
 # probe_stats T0_MS T1_MS: rate, success and RTT of the probes stored in the window.
 probe_stats() {
-	local db=$BENCH_TMP/B/steerd.db t0=$1 t1=$2 w
+	local db=${DB:-$BENCH_TMP/B/steerd.db} t0=$1 t1=$2 w
 	w="time_ms BETWEEN $t0 AND $t1"
 	# one statement for the counts: the store writer keeps adding rows of the window
 	read -r P_N P_OK P_AVG P_MAX < <(sqlite3 -separator ' ' "$db" \
@@ -177,6 +185,9 @@ gen_configs() {
 	python3 "$BENCH_ROOT/test/bench/gen_big.py" "$BENCH_TMP/B" "$B_PORT" --origins "$ORIGINS" \
 		--per-pool "$PER_POOL" --balancers "$BALANCERS" --monitor http --interval "$INTERVAL" \
 		--probe-port "$PROBE_PORT"
+	python3 "$BENCH_ROOT/test/bench/gen_big.py" "$BENCH_TMP/C" "$B_PORT" --origins "$ORIGINS" \
+		--per-pool "$PER_POOL" --balancers "$BALANCERS" --monitor http --interval "$INTERVAL" \
+		--probe-port "$PROBE_PORT" --affinity "$SERVER_CPU:$CLIENT_CPU"
 }
 
 start_a() {
@@ -195,6 +206,22 @@ start_b() {
 	grep -q listening "$BENCH_TMP/farm.log" || die "origin farm: $(cat "$BENCH_TMP/farm.log")"
 	start_steerd B "$B_PORT"
 	B_PID=$SPID B_UDP=$T_UDP B_MON=$T_MON B_STORE=$T_STORE B_THREADS=$THREAD_NOTE
+	MON_PID=$B_PID MON_TID=$B_MON
+}
+
+# start_c: the probing configuration with affinity, on B's port (B has stopped); C's
+# monitor and store threads place themselves on CLIENT_CPU (the process starts on
+# SERVER_CPU like the others).
+start_c() {
+	start_steerd C "$B_PORT"
+	C_PID=$SPID C_UDP=$T_UDP C_MON=$T_MON C_THREADS=$THREAD_NOTE
+	MON_PID=$C_PID MON_TID=$C_MON
+	C_PLACED="udp $(cpus_of "$C_PID" "$C_UDP"), tcp $(cpus_of "$C_PID" "$T_TCP"), monitor $(cpus_of "$C_PID" "$C_MON"), store $(cpus_of "$C_PID" "$T_STORE")"
+}
+
+# cpus_of PID TID: the CPUs the kernel lets the thread run on.
+cpus_of() {
+	awk '$1 == "Cpus_allowed_list:" {print $2}' "/proc/$1/task/$2/status" 2>/dev/null || echo "?"
 }
 
 # probing_cpu CPU: move B's monitor and store writer threads to CPU (its other threads,
@@ -366,6 +393,16 @@ report() {
 		a=$a0
 		judged="B vs A0, median of the per-round ratios"
 	fi
+	if [ "$AFFINITY" = 1 ]; then
+		say ""
+		say "Phase 2: C = B's probing configuration with \"affinity\": {\"dns\": [$SERVER_CPU], \"monitor\": [$CLIENT_CPU]}"
+		say "(port $B_PORT; $C_THREADS); CPUs as the kernel reports them: $C_PLACED."
+		say "A2 = A while C probes from CPU $CLIENT_CPU (nothing probing on CPU $SERVER_CPU: the idle figure)."
+		say "  probes stored during phase 2: $E_N = $E_RATE probes/s; ok $E_OK; rtt avg $E_AVG, p99 $E_P99, max $E_MAX ms"
+		say "$(table A2 C)"
+		pairs=$(paste <(udp_ns A2) <(udp_ns C) | awk '{printf "%+.1f\n", ($2 / $1 - 1) * 100}')
+		say "  udp ns/q, C vs A2 per round: $(echo "$pairs" | tr '\n' ' ')(median $(echo "$pairs" | smedian | awk '{printf "%+.1f", $1}')%); spread A2 $(spread A2)%, C $(spread C)%"
+	fi
 	say ""
 	mon_ok=$(awk -v v="${B_MON_PCT:-999}" 'BEGIN {print (v <= 25) ? 1 : 0}')
 	verdict "monitor thread <= 25% of one core" "$mon_ok" "${B_MON_PCT:--}% (store writer ${B_STORE_PCT:--}% more; process total $B_PROC_PCT%)"
@@ -373,6 +410,13 @@ report() {
 	verdict "RSS < 100 MB" "$rss_ok" "VmHWM $((${B_HWM:-0} / 1024)) MB"
 	dns_ok=$(awk -v d="$paired" 'BEGIN {print (d != "-" && d + 0 <= 5) ? 1 : 0}')
 	verdict "DNS CPU/query within 5% of idle" "$dns_ok" "UDP thread, $judged: $paired% (medians of $ROUNDS rounds: B $(printf '%.0f' "$b") vs $(printf '%.0f' "$a") ns/query, $delta%)"
+	[ "$AFFINITY" = 1 ] || return 0
+	a=$(udp_ns A2 | smedian)
+	b=$(udp_ns C | smedian)
+	pairs=$(paste <(udp_ns A2) <(udp_ns C) | awk '{printf "%+.1f\n", ($2 / $1 - 1) * 100}')
+	paired=$(echo "$pairs" | smedian | awk '{printf "%+.1f", $1}')
+	dns_ok=$(awk -v d="$paired" 'BEGIN {print (d != "-" && d + 0 <= 5) ? 1 : 0}')
+	verdict "DNS CPU/query within 5% of idle, affinity.monitor" "$dns_ok" "UDP thread, C vs A2, median of the per-round ratios: $paired% (medians of $ROUNDS rounds: C $(printf '%.0f' "$b") vs $(printf '%.0f' "$a") ns/query, $(pct "$a" "$b")%)"
 	say ""
 	say "results written to ${RESULT_FILE#"$BENCH_ROOT"/}"
 }
@@ -422,6 +466,20 @@ B_HWM=$(mem_kb "$B_PID" VmHWM)
 B_RSS_END=$(mem_kb "$B_PID" VmRSS)
 A_HWM=$(mem_kb "$A_PID" VmHWM)
 stop_pid "$B_PID"
+if [ "$AFFINITY" = 1 ]; then
+	note "phase 2: C (affinity.monitor on CPU $CLIENT_CPU), ${WARM_SECONDS}s warm-up, $ROUNDS rounds of A2 C"
+	start_c
+	sleep "$WARM_SECONDS"
+	E_T0=$(date +%s%3N)
+	for r in $(seq 1 "$ROUNDS"); do
+		dns_round A2 "$r"
+		dns_round C "$r"
+	done
+	E_T1=$(date +%s%3N)
+	DB=$BENCH_TMP/C/steerd.db probe_stats "$E_T0" "$E_T1"
+	E_N=$P_N E_RATE=$P_RATE E_OK=$P_OK E_AVG=$P_AVG E_P99=$P_P99 E_MAX=$P_MAX
+	stop_pid "$C_PID"
+fi
 stop_pid "$FPID"
 stop_pid "$A_PID"
 B_FARM=$(grep requests "$BENCH_TMP/farm.log" || echo "no counters")

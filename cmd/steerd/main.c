@@ -138,7 +138,9 @@ static bool same_restart_settings(const struct steer_config *a, const struct ste
 	for (size_t i = 0; i < a->n_listen; i++)
 		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
 			return false;
-	return true;
+	return a->cpus_dns.n == b->cpus_dns.n &&
+	       (a->cpus_dns.n == 0 ||
+		memcmp(a->cpus_dns.cpu, b->cpus_dns.cpu, a->cpus_dns.n * sizeof(uint16_t)) == 0);
 }
 
 /*
@@ -160,8 +162,8 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (!same_restart_settings(d->cfg, cfg))
-		log_warn("reload: listen, workers, tcp and udp settings take effect only after a "
-			 "restart");
+		log_warn("reload: listen, workers, tcp, udp and affinity.dns settings take effect "
+			 "only after a restart");
 	steer_watch_stop(d->watch); /* the old engine is final from here on */
 	snap = steer_server_snapshot_dup(d->srv);
 	if (snap == NULL || steer_watch_new(cfg, d->cfg, snap, &watch) < 0) {

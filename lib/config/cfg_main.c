@@ -20,10 +20,11 @@
 #define TTL_MAX          2147483647u /* RFC 2181 §8 */
 #define BALANCER_TTL_MAX 604800u
 #define WORKERS_MAX      64u
+#define CPU_SETSIZE_MAX  1024 /* glibc's cpu_set_t */
 
 static const char *const main_keys[] = {
-	"listen",   "zone",    "balancers", "pools_dir", "monitors_dir", "state",
-	"identity", "version", "workers",   "tcp",       "udp",          NULL,
+	"listen",  "zone",    "balancers", "pools_dir", "monitors_dir", "state", "identity",
+	"version", "workers", "tcp",       "udp",       "affinity",     NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -34,6 +35,7 @@ static const char *const soa_keys[] = {
 static const char *const state_keys[] = {"path", "retention_days", NULL};
 static const char *const tcp_keys[] = {"max_clients", "idle_timeout", NULL};
 static const char *const udp_keys[] = {"batch_wait_us", NULL};
+static const char *const affinity_keys[] = {"dns", "monitor", NULL};
 static const char *const balancer_keys[] = {
 	"name", "ttl", "failover_ttl", "steering_policy", "default_pools", "fallback_pool", NULL,
 };
@@ -125,6 +127,49 @@ static void parse_listen(struct cfg_ctx *c, const json_t *root)
 		}
 		l->text = steer_cfg_strdup(c, json_string_value(v));
 		cfg->n_listen++;
+	}
+}
+
+/*
+ * `affinity.<key>`: a non-empty array of distinct CPU numbers of this machine (as the
+ * kernel counts them: 0 to the configured CPUs - 1, see /sys/devices/system/cpu).
+ */
+static void parse_cpus(struct cfg_ctx *c, const json_t *aff, const char *key,
+		       struct steer_cpus *out)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	char path[CFG_PATH_MAX], sub[CFG_PATH_MAX];
+	json_t *arr;
+
+	if (steer_cfg_get(c, aff, "affinity", key, false, &arr) <= 0)
+		return;
+	steer_cfg_path(path, sizeof(path), "affinity", key);
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		steer_cfg_err(c, path, "must be a non-empty array of CPU numbers");
+		return;
+	}
+	out->cpu = steer_cfg_calloc(c, json_array_size(arr), sizeof(*out->cpu));
+	if (out->cpu == NULL)
+		return;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+		bool dup = false;
+
+		steer_cfg_path_idx(sub, sizeof(sub), path, i);
+		if (n < 0 || n >= ncpu || n >= CPU_SETSIZE_MAX) {
+			steer_cfg_err(c, sub,
+				      "must be a CPU number from 0 to %ld (this machine has %ld)",
+				      ncpu - 1, ncpu);
+			continue;
+		}
+		for (size_t j = 0; j < out->n; j++)
+			dup = dup || out->cpu[j] == (uint16_t)n;
+		if (dup) {
+			steer_cfg_err(c, sub, "CPU %lld is listed twice", (long long)n);
+			continue;
+		}
+		out->cpu[out->n++] = (uint16_t)n;
 	}
 }
 
@@ -322,6 +367,7 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 	char host[256] = "";
 	json_t *tcp;
 	json_t *udp;
+	json_t *aff;
 
 	if (steer_cfg_dup(c, root, "", "identity", false, &cfg->identity) == 0) {
 		if (gethostname(host, sizeof(host) - 1) != 0)
@@ -344,6 +390,11 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 	    steer_cfg_object(c, udp, "udp", udp_keys))
 		steer_cfg_uint(c, udp, "udp", "batch_wait_us", false, 0, 1000,
 			       &cfg->udp_batch_wait_us);
+	if (steer_cfg_get(c, root, "", "affinity", false, &aff) > 0 &&
+	    steer_cfg_object(c, aff, "affinity", affinity_keys)) {
+		parse_cpus(c, aff, "dns", &cfg->cpus_dns);
+		parse_cpus(c, aff, "monitor", &cfg->cpus_monitor);
+	}
 }
 
 void steer_cfg_main(struct cfg_ctx *c, json_t *root)

@@ -404,6 +404,8 @@ void steer_config_free(struct steer_config *cfg)
 	for (size_t i = 0; i < cfg->n_listen; i++)
 		free(cfg->listen[i].text);
 	free(cfg->listen);
+	free(cfg->cpus_dns.cpu);
+	free(cfg->cpus_monitor.cpu);
 	zone_fini(&cfg->zone);
 	for (size_t i = 0; i < cfg->n_balancers; i++) {
 		free(cfg->balancers[i].name);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "core/err.h"
+#include "core/thread.h"
 
 /* Defaults, defined once here and documented in README.md. */
 #define STEER_DEFAULT_BALANCER_TTL_S 30
@@ -191,7 +192,9 @@ struct steer_config {
 	uint32_t workers; /* UDP worker threads; 0 = one per CPU */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_idle_timeout_ms;
-	uint32_t udp_batch_wait_us; /* how long a busy UDP worker waits for a fuller batch */
+	uint32_t udp_batch_wait_us;     /* how long a busy UDP worker waits for a fuller batch */
+	struct steer_cpus cpus_dns;     /* affinity.dns: UDP workers (one CPU each) and TCP */
+	struct steer_cpus cpus_monitor; /* affinity.monitor: monitor and store writer threads */
 	struct steer_zone_conf zone;
 	struct steer_balancer *balancers;
 	size_t n_balancers;

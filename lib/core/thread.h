@@ -2,6 +2,27 @@
 #ifndef STEER_CORE_THREAD_H
 #define STEER_CORE_THREAD_H
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** A set of CPUs (numbers as the kernel counts them); n == 0 means no restriction. */
+struct steer_cpus {
+	uint16_t *cpu;
+	size_t n;
+};
+
+/**
+ * Start a thread running @p fn(@p arg). With CPUs in @p cpus (may be NULL) it runs only on
+ * them from its first instruction (pthread_attr_setaffinity_np); with @p block_signals it
+ * starts with every signal blocked (signals belong to the daemon's main thread; threads
+ * it creates inherit the mask).
+ * @return 0 or a negative errno (-EINVAL: a CPU that does not exist).
+ */
+int steer_thread_start(pthread_t *thread, const struct steer_cpus *cpus, bool block_signals,
+		       void *(*fn)(void *), void *arg);
+
 /**
  * Name the calling thread (at most 15 characters are kept), so top -H, ps -L and
  * /proc/PID/task/TID/comm show what each thread does: steer-udp, steer-tcp,

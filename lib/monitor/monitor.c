@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,18 +404,15 @@ static void *run(void *arg)
 
 int steer_prober_start(struct steer_prober *p)
 {
-	sigset_t all, old;
 	int rc;
 
 	if (p->running)
 		return STEER_EINVAL;
-	/* Signals belong to the owner's thread; curl's resolver threads inherit this mask. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&p->thread, NULL, run, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		return -rc;
+	/* Signals belong to the owner's thread; curl's resolver threads inherit the mask and
+	 * the CPUs (affinity.monitor). */
+	rc = steer_thread_start(&p->thread, &p->cfg->cpus_monitor, true, run, p);
+	if (rc < 0)
+		return rc;
 	p->running = true;
 	return 0;
 }

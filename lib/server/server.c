@@ -274,7 +274,10 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 		rt->snap = snap;
 		atomic_store(&srv->rt, rt);
 	}
-	srv->n_workers = cfg->workers != 0 ? cfg->workers : (size_t)cpu_count();
+	/* workers 0: one per CPU, or one per CPU of affinity.dns */
+	srv->n_workers = cfg->workers != 0      ? cfg->workers
+			 : cfg->cpus_dns.n != 0 ? cfg->cpus_dns.n
+						: (size_t)cpu_count();
 	srv->udp = calloc(srv->n_workers * cfg->n_listen, sizeof(*srv->udp));
 	/* sizeof(struct steer_counters) is a multiple of its alignment, as aligned_alloc wants */
 	srv->ctr = aligned_alloc(alignof(struct steer_counters),
@@ -308,14 +311,23 @@ out:
 
 int steer_server_start(struct steer_server *srv, struct steer_err *err)
 {
-	for (size_t i = 0; i < srv->n_udp; i++) {
-		int rc = pthread_create(&srv->udp[i].thread, NULL, udp_main, &srv->udp[i]);
+	const struct steer_cpus *dns = &srv->cfg->cpus_dns;
 
-		if (rc != 0)
-			return steer_err_set(err, -rc, "cannot start udp worker %zu", i);
+	for (size_t i = 0; i < srv->n_udp; i++) {
+		/* worker w of every listener runs on CPU w of affinity.dns (round robin) */
+		size_t w = i / srv->cfg->n_listen;
+		struct steer_cpus one = {dns->n != 0 ? &dns->cpu[w % dns->n] : NULL, dns->n != 0};
+		int rc = steer_thread_start(&srv->udp[i].thread, &one, false, udp_main,
+					    &srv->udp[i]);
+		char eb[128];
+
+		if (rc < 0)
+			return steer_err_set(err, rc, "cannot start udp worker %zu%s: %s", i,
+					     one.n != 0 ? " (affinity.dns)" : "",
+					     steer_errno_str(-rc, eb, sizeof(eb)));
 		srv->udp[i].started = true;
 	}
-	return steer_tcp_start(srv->tcp, err);
+	return steer_tcp_start(srv->tcp, dns, err);
 }
 
 void steer_server_stop(struct steer_server *srv)

@@ -93,8 +93,8 @@ struct retired {
 /** Open TCP listeners for every listen address. */
 int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer_err *err);
 
-/** Start the TCP thread. */
-int steer_tcp_start(struct steer_tcp *tcp, struct steer_err *err);
+/** Start the TCP thread, on @p cpus if any (affinity.dns). */
+int steer_tcp_start(struct steer_tcp *tcp, const struct steer_cpus *cpus, struct steer_err *err);
 
 /** Stop and join the TCP thread (idempotent). */
 void steer_tcp_stop(struct steer_tcp *tcp);

@@ -336,12 +336,15 @@ static void *tcp_main(void *arg)
 	return NULL;
 }
 
-int steer_tcp_start(struct steer_tcp *t, struct steer_err *err)
+int steer_tcp_start(struct steer_tcp *t, const struct steer_cpus *cpus, struct steer_err *err)
 {
-	int rc = pthread_create(&t->thread, NULL, tcp_main, t);
+	int rc = steer_thread_start(&t->thread, cpus, false, tcp_main, t);
+	char eb[128];
 
-	if (rc != 0)
-		return steer_err_set(err, -rc, "cannot start the tcp thread");
+	if (rc < 0)
+		return steer_err_set(err, rc, "cannot start the tcp thread%s: %s",
+				     cpus->n != 0 ? " (affinity.dns)" : "",
+				     steer_errno_str(-rc, eb, sizeof(eb)));
 	t->started = true;
 	return 0;
 }

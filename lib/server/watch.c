@@ -340,13 +340,16 @@ int steer_watch_start(struct steer_watch *w, struct steer_server *srv, struct st
 {
 	const struct timeval tv = {.tv_sec = 0, .tv_usec = RECLAIM_MS * 1000};
 	struct steer_store_opts so = {.path = w->cfg->state_path,
-				      .retention_days = w->cfg->retention_days};
+				      .retention_days = w->cfg->retention_days,
+				      .cpus = &w->cfg->cpus_monitor};
 	int rc;
 
 	w->srv = srv;
 	rc = steer_store_new(&so, &w->store);
 	if (rc < 0)
-		return steer_err_set(err, rc, "cannot start the store: %s", steer_strerror(rc));
+		return steer_err_set(err, rc, "cannot start the store%s: %s",
+				     w->cfg->cpus_monitor.n != 0 ? " (affinity.monitor)" : "",
+				     steer_strerror(rc));
 	rc = steer_prober_new(w->cfg, on_result, w, &w->prober, err);
 	if (rc < 0)
 		return rc;
@@ -355,7 +358,9 @@ int steer_watch_start(struct steer_watch *w, struct steer_server *srv, struct st
 		return steer_err_set(err, STEER_ENOMEM, "cannot add the reclaim timer");
 	rc = steer_prober_start(w->prober);
 	if (rc < 0)
-		return steer_err_set(err, rc, "cannot start the monitor thread");
+		return steer_err_set(err, rc, "cannot start the monitor thread%s: %s",
+				     w->cfg->cpus_monitor.n != 0 ? " (affinity.monitor)" : "",
+				     steer_strerror(rc));
 	return 0;
 }
 

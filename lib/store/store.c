@@ -5,7 +5,6 @@
  */
 #include "store/store.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -233,16 +232,9 @@ static void sync_fini(struct steer_store *st)
 }
 
 /* Start the writer with every signal blocked: signals belong to the daemon's main thread. */
-static int start_thread(struct steer_store *st)
+static int start_thread(struct steer_store *st, const struct steer_cpus *cpus)
 {
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&st->thread, NULL, store_writer_main, st);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -rc;
+	return steer_thread_start(&st->thread, cpus, true, store_writer_main, st);
 }
 
 int steer_store_new(const struct steer_store_opts *opts, struct steer_store **out)
@@ -267,7 +259,7 @@ int steer_store_new(const struct steer_store_opts *opts, struct steer_store **ou
 	rc = sync_init(st);
 	if (rc < 0)
 		goto out;
-	rc = start_thread(st);
+	rc = start_thread(st, opts->cpus);
 	if (rc < 0) {
 		sync_fini(st);
 		goto out;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/thread.h"
 
 struct steer_store;
 
@@ -28,6 +29,7 @@ struct steer_store_opts {
 	uint32_t prune_batch;          /* rows deleted per prune step [1000] */
 	steer_store_clock_fn *wall_ms; /* prune cut-off clock (tests) [CLOCK_REALTIME] */
 	void *wall_arg;                /* argument of wall_ms */
+	const struct steer_cpus *cpus; /* CPUs of the writer thread [any] */
 };
 
 /** One probe, as recorded (strings are copied into the queue). */

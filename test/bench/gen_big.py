@@ -5,7 +5,9 @@ ORIGINS origins in pools of PER_POOL (pool pNNNN, origin oN, address 127.1.X.Y w
 X = k // 250, Y = k % 250 + 1), BALANCERS balancers bN failing over from pool N to pool N+1
 (modulo the pool count), origin_steering random. With --monitor http every pool uses one
 HTTP monitor (GET /healthz on --probe-port every --interval seconds); with --monitor none
-no pool has a monitor (every origin counts as healthy, nothing is probed).
+no pool has a monitor (every origin counts as healthy, nothing is probed). With
+--affinity D:M the config pins the DNS threads to CPU D and the monitor and store writer
+threads to CPU M ("affinity": {"dns": [D], "monitor": [M]}).
 
 Also written: addrs.txt (every origin address), expected.txt ("bN addr..." with the
 addresses of bN's first pool, the only correct answers while every origin is healthy) and
@@ -13,6 +15,7 @@ queries.txt (dnsperf input: QUERIES A queries for random balancer names, fixed s
 
 usage: gen_big.py OUTDIR PORT [--origins N] [--per-pool N] [--balancers N]
                   [--monitor http|none] [--interval S] [--probe-port P] [--queries N]
+                  [--affinity DNS_CPU:MONITOR_CPU]
 """
 import argparse
 import json
@@ -37,6 +40,7 @@ def main():
     ap.add_argument("--interval", type=int, default=10)
     ap.add_argument("--probe-port", type=int, default=8080)
     ap.add_argument("--queries", type=int, default=10000)
+    ap.add_argument("--affinity", default=None)
     a = ap.parse_args()
     if a.origins > 250 * 256:
         ap.error("at most 64,000 origins fit in 127.1.0.0/16")
@@ -81,6 +85,9 @@ def main():
         "state": {"path": os.path.join(out, "steerd.db")},
         "identity": "bench", "workers": 1,
     }
+    if a.affinity:
+        dns, mon = (int(x) for x in a.affinity.split(":"))
+        main_cfg["affinity"] = {"dns": [dns], "monitor": [mon]}
     with open(os.path.join(out, "steerd.json"), "w") as f:
         json.dump(main_cfg, f, indent=1)
         f.write("\n")

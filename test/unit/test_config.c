@@ -303,7 +303,7 @@ static void test_explicit_values(void **state)
 		 " \"default_pools\": [\"web\"], \"fallback_pool\": \"backup\"}",
 		 ", \"identity\": \"ns1\", \"version\": false, \"workers\": 4,"
 		 " \"tcp\": {\"max_clients\": 10, \"idle_timeout\": 3}, \"udp\": "
-		 "{\"batch_wait_us\": 0},"
+		 "{\"batch_wait_us\": 0}, \"affinity\": {\"dns\": [0], \"monitor\": [0]},"
 		 " \"state\": {\"path\": \"/var/lib/steer.db\", \"retention_days\": 30}");
 	put("monitors/http.json",
 	    "{\"name\": \"http\", \"type\": \"https\", \"method\": \"HEAD\", \"interval\": 3,"
@@ -322,6 +322,10 @@ static void test_explicit_values(void **state)
 	assert_int_equal(cfg->tcp_max_clients, 10);
 	assert_int_equal(cfg->tcp_idle_timeout_ms, 3000);
 	assert_int_equal(cfg->udp_batch_wait_us, 0);
+	assert_int_equal(cfg->cpus_dns.n, 1);
+	assert_int_equal(cfg->cpus_dns.cpu[0], 0);
+	assert_int_equal(cfg->cpus_monitor.n, 1);
+	assert_int_equal(cfg->cpus_monitor.cpu[0], 0);
 	assert_string_equal(cfg->state_path, "/var/lib/steer.db");
 	assert_int_equal(cfg->retention_days, 30);
 	s6 = (const struct sockaddr_in6 *)&cfg->listen[1].ss;
@@ -553,6 +557,29 @@ static void test_main_file_errors(void **state)
 		      "steerd.json:5:33: udp.batch: unknown key");
 }
 
+/* CPU numbers: an array, distinct, of CPUs this machine has (the message names its range). */
+static void test_affinity_errors(void **state)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	char big[160], str[160];
+
+	(void)state;
+	assert_true(n > 0 && n < 4096);
+	snprintf(big, sizeof(big),
+		 "steerd.json:10:44: affinity.monitor[2]: must be a CPU number from 0 to %ld "
+		 "(this machine has %ld)",
+		 n - 1, n);
+	snprintf(str, sizeof(str),
+		 "steerd.json:10:50: affinity.monitor[3]: must be a CPU number from 0 to %ld "
+		 "(this machine has %ld)",
+		 n - 1, n);
+	put_main(base_balancer, ",\n \"affinity\": {\"dns\": [], \"monitor\": [0, 0, 4096, \"1\"],"
+				" \"io\": [1]}");
+	EXPECT_ERRORS("steerd.json:10:22: affinity.dns: must be a non-empty array of CPU numbers",
+		      "steerd.json:10:41: affinity.monitor[1]: CPU 0 is listed twice", big, str,
+		      "steerd.json:10:56: affinity.io: unknown key");
+}
+
 static void test_balancer_field_errors(void **state)
 {
 	(void)state;
@@ -750,6 +777,7 @@ int main(void)
 		T(test_zero_valid_origins),
 		T(test_missing_and_wrong_types),
 		T(test_main_file_errors),
+		T(test_affinity_errors),
 		T(test_balancer_field_errors),
 		T(test_missing_main_keys),
 		T(test_monitor_rules),
