@@ -410,8 +410,10 @@ int steer_prober_start(struct steer_prober *p)
 	if (p->running)
 		return STEER_EINVAL;
 	/* Signals belong to the owner's thread; curl's resolver threads inherit the mask and
-	 * the CPUs (affinity.monitor). */
-	rc = steer_thread_start(&p->thread, &p->cfg->cpus_monitor, true, run, p);
+	 * the CPUs (affinity.monitor). CPUs that cannot be used never stop the probing. */
+	rc = steer_thread_start(&p->thread, &p->cfg->cpus_monitor,
+				STEER_THREAD_NO_SIGNALS | STEER_THREAD_CPUS_OPTIONAL,
+				"monitor thread (affinity.monitor)", run, p);
 	if (rc < 0)
 		return rc;
 	p->running = true;

@@ -317,7 +317,7 @@ int steer_server_start(struct steer_server *srv, struct steer_err *err)
 		/* worker w of every listener runs on CPU w of affinity.dns (round robin) */
 		size_t w = i / srv->cfg->n_listen;
 		struct steer_cpus one = {dns->n != 0 ? &dns->cpu[w % dns->n] : NULL, dns->n != 0};
-		int rc = steer_thread_start(&srv->udp[i].thread, &one, false, udp_main,
+		int rc = steer_thread_start(&srv->udp[i].thread, &one, 0, "udp worker", udp_main,
 					    &srv->udp[i]);
 		char eb[128];
 

@@ -338,7 +338,7 @@ static void *tcp_main(void *arg)
 
 int steer_tcp_start(struct steer_tcp *t, const struct steer_cpus *cpus, struct steer_err *err)
 {
-	int rc = steer_thread_start(&t->thread, cpus, false, tcp_main, t);
+	int rc = steer_thread_start(&t->thread, cpus, 0, "tcp", tcp_main, t);
 	char eb[128];
 
 	if (rc < 0)

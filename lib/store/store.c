@@ -231,12 +231,6 @@ static void sync_fini(struct steer_store *st)
 	pthread_mutex_destroy(&st->mu);
 }
 
-/* Start the writer with every signal blocked: signals belong to the daemon's main thread. */
-static int start_thread(struct steer_store *st, const struct steer_cpus *cpus)
-{
-	return steer_thread_start(&st->thread, cpus, true, store_writer_main, st);
-}
-
 int steer_store_new(const struct steer_store_opts *opts, struct steer_store **out)
 {
 	struct steer_store *st = NULL;
@@ -259,7 +253,10 @@ int steer_store_new(const struct steer_store_opts *opts, struct steer_store **ou
 	rc = sync_init(st);
 	if (rc < 0)
 		goto out;
-	rc = start_thread(st, opts->cpus);
+	/* every signal blocked: signals belong to the daemon's main thread */
+	rc = steer_thread_start(&st->thread, opts->cpus,
+				STEER_THREAD_NO_SIGNALS | STEER_THREAD_CPUS_OPTIONAL,
+				"store writer (affinity.monitor)", store_writer_main, st);
 	if (rc < 0) {
 		sync_fini(st);
 		goto out;

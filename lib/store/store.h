@@ -29,7 +29,7 @@ struct steer_store_opts {
 	uint32_t prune_batch;          /* rows deleted per prune step [1000] */
 	steer_store_clock_fn *wall_ms; /* prune cut-off clock (tests) [CLOCK_REALTIME] */
 	void *wall_arg;                /* argument of wall_ms */
-	const struct steer_cpus *cpus; /* CPUs of the writer thread [any] */
+	const struct steer_cpus *cpus; /* CPUs of the writer thread; unusable ones: any [any] */
 };
 
 /** One probe, as recorded (strings are copied into the queue). */

@@ -4,13 +4,16 @@
  * steer_config_load(), and a running prober whose results are collected by the callback.
  * Every wait is bounded; timing assertions are only ever lower or upper bounds.
  */
+#define _GNU_SOURCE /* CPU_COUNT, sched_getaffinity */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -920,6 +923,87 @@ static void test_no_doubling(void **state)
 	steer_config_free(cfg);
 }
 
+/* ---- affinity.monitor ------------------------------------------------------------------ */
+
+/* The CPUs of this process's thread named @p name (exactly one must exist). */
+static void thread_cpus(const char *name, cpu_set_t *out)
+{
+	DIR *d = opendir("/proc/self/task");
+	int found = 0;
+
+	assert_non_null(d);
+	for (;;) {
+		/* NOLINTNEXTLINE(concurrency-mt-unsafe): one reader of this stream */
+		const struct dirent *de = readdir(d);
+		char path[PATH_MAX], comm[32] = "";
+		FILE *f;
+
+		if (de == NULL)
+			break;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) == NULL)
+			comm[0] = '\0';
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		if (strcmp(comm, name) != 0)
+			continue;
+		assert_int_equal(
+			sched_getaffinity((pid_t)strtol(de->d_name, NULL, 10), sizeof(*out), out),
+			0);
+		found++;
+	}
+	closedir(d);
+	assert_int_equal(found, 1);
+}
+
+/* The monitor thread runs on affinity.monitor; a CPU it cannot use (here CPU 1023, which
+ * this machine does not have: the loader refuses it, but an offline CPU or one outside the
+ * cgroup's cpuset fails the same way only when the thread starts) leaves it unpinned and
+ * probing, never stopped. */
+static void test_affinity(void **state)
+{
+	uint16_t cpu0 = 0, absent = 1023;
+	const char *const pools[] = {"af", NULL};
+	char dir[PATH_MAX];
+	struct steer_config *cfg;
+	struct steer_prober *p;
+	struct steer_probe_result r;
+	cpu_set_t got, mine;
+
+	(void)state;
+	config_dir(dir, sizeof(dir), "affinity", "\"af\"");
+	put(dir, "monitors/af.json", "{\"name\": \"af\", \"type\": \"http\", \"port\": %u}\n",
+	    origins[O_OK].port);
+	pool(dir, "af", "af", origins[O_OK].ip, "");
+	cfg = config_load(dir);
+
+	cfg->cpus_monitor = (struct steer_cpus){&cpu0, 1};
+	p = prober_run(cfg);
+	wait_all(cfg, pools, 5000);
+	thread_cpus("steer-monitor", &got);
+	assert_int_equal(CPU_COUNT(&got), 1);
+	assert_true(CPU_ISSET(0, &got));
+	steer_prober_free(p);
+
+	cfg->cpus_monitor = (struct steer_cpus){&absent, 1};
+	p = prober_run(cfg);
+	wait_all(cfg, pools, 5000);
+	assert_true(first_result(origin_index(cfg, "af"), &r, NULL));
+	assert_true(r.ok);
+	thread_cpus("steer-monitor", &got);
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	assert_true(CPU_EQUAL(&got, &mine)); /* inherited, as without the setting */
+	steer_prober_free(p);
+
+	cfg->cpus_monitor = (struct steer_cpus){0}; /* not the loader's: do not free */
+	steer_config_free(cfg);
+}
+
 /* ---- spread: a restart probes every origin within ~1 s ------------------------------- */
 
 static void test_spread(void **state)
@@ -1033,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_start_stop),
 		cmocka_unit_test(test_spread),
 		cmocka_unit_test(test_no_doubling),
+		cmocka_unit_test(test_affinity),
 	};
 	int fails;
 
