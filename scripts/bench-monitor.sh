@@ -140,7 +140,7 @@ dns_round() {
 	local cfg=$1 r=$2 inst pid tid port s0 s1 p0 p1 m0 m1 cm busy wall o
 	case "$cfg" in
 	B) inst=B pid=$B_PID tid=$B_UDP port=$B_PORT ;;
-	C) inst=B pid=$C_PID tid=$C_UDP port=$B_PORT ;;
+	C) inst=C pid=$C_PID tid=$C_UDP port=$B_PORT ;;
 	*) inst=A pid=$A_PID tid=$A_UDP port=$A_PORT ;;
 	esac
 	m0=$(thread_cpu_ns "$MON_PID" "$MON_TID")
