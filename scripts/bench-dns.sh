@@ -278,9 +278,13 @@ report() {
 		if [ -n "${STEERD_CG:-}" ]; then
 			say ""
 			say "steerd UDP worker thread, top 10 functions by self Ir (callgrind_annotate --inclusive=no):"
-			callgrind_annotate --inclusive=no --threshold=100 "$STEERD_CG" 2>/dev/null |
-				awk '/file:function/ {on = 1; getline; next} on && NF {print} on && !NF {exit}' |
-				head -10 | sed 's/^/  /' | tee -a "$RESULT_FILE"
+			# into a file first: an early exit of a reader in a pipeline would end this
+			# script (SIGPIPE under pipefail) before the summary lines
+			callgrind_annotate --inclusive=no --threshold=100 "$STEERD_CG" \
+				>"$BENCH_TMP/cg-annotate.txt" 2>/dev/null || true
+			awk '/file:function/ {on = 1; getline; next}
+				on && NF {print "  " $0; if (++n == 10) exit} on && !NF {exit}' \
+				"$BENCH_TMP/cg-annotate.txt" | tee -a "$RESULT_FILE"
 			say "  (full profile: bench-results/callgrind-steerd-udp-*.out)"
 		fi
 	fi
