@@ -30,7 +30,7 @@
  * pass of the loop, so 1,000 probes/s wake the monitor thread about 100 times a second to
  * start them instead of 1,000 (each wake-up can preempt a DNS worker on a shared CPU).
  * Measured with 10,000 origins at 10 s (scripts/bench-monitor.sh): the thread's wake-ups
- * (connects and replies included) fell from 815/s to 150-380/s; its CPU stayed 11-17% of a
+ * (connects and replies included) fell from 815/s to 150-380/s; its CPU stayed 11-19% of a
  * core, within the noise. A 50 ms step woke it 90 times a second but ran ~6 ms bursts that
  * tripled the p99 of DNS on the same CPU. */
 #define START_STEP_MS 10u
