@@ -37,11 +37,11 @@ static int create(pthread_t *thread, const cpu_set_t *set, unsigned flags, void 
 	if (rc == 0 && (flags & STEER_THREAD_NO_SIGNALS) != 0) {
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
-	}
-	if (rc == 0)
 		rc = pthread_create(thread, &attr, fn, arg);
-	if ((flags & STEER_THREAD_NO_SIGNALS) != 0)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	} else if (rc == 0) {
+		rc = pthread_create(thread, &attr, fn, arg);
+	}
 	pthread_attr_destroy(&attr);
 	return -rc;
 }
