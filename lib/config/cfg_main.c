@@ -524,6 +524,7 @@ static void parse_balancer(struct cfg_ctx *c, json_t *obj, const char *path, siz
 	int policy = STEER_POLICY_FAILOVER;
 
 	b->ttl_s = STEER_DEFAULT_BALANCER_TTL_S;
+	b->index = (uint32_t)idx;
 	b->pos = steer_cfg_pos(c, path);
 	if (!steer_cfg_object(c, obj, path, balancer_keys))
 		return;

@@ -147,6 +147,7 @@ struct steer_balancer {
 	const struct steer_pool **pools; /* default_pools, in order (borrowed from the config) */
 	size_t n_pools;
 	const struct steer_pool *fallback; /* NULL if none */
+	uint32_t index;                    /* position in cfg->balancers: slot in snapshots */
 	struct steer_src_pos pos;
 };
 
