@@ -1,19 +1,62 @@
-/* Health snapshot allocation; the state machine arrives with the monitors (issue #3). */
+/* Health snapshots (states, overrides, failback pins) and the origin state machine. */
 #include "health/health.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct steer_health_snapshot *steer_health_snapshot_new(size_t n_origins, uint64_t generation)
+/* Bytes of a snapshot of @p d: header, states, origin and pool overrides, then the pins
+ * at an int32_t-aligned offset. */
+static size_t snapshot_layout(const struct steer_health_dims *d, size_t *pin_off)
 {
-	struct steer_health_snapshot *snap = calloc(1, sizeof(*snap) + n_origins);
+	size_t off = sizeof(struct steer_health_snapshot) + 2 * d->n_origins + d->n_pools;
+
+	off = (off + sizeof(int32_t) - 1) / sizeof(int32_t) * sizeof(int32_t);
+	*pin_off = off;
+	return off + d->n_balancers * sizeof(int32_t);
+}
+
+struct steer_health_snapshot *steer_health_snapshot_new_dims(const struct steer_health_dims *dims,
+							     uint64_t generation)
+{
+	size_t pin_off;
+	size_t size = snapshot_layout(dims, &pin_off);
+	struct steer_health_snapshot *snap = calloc(1, size);
 
 	if (snap == NULL)
 		return NULL;
 	snap->generation = generation;
-	snap->n_origins = n_origins;
+	snap->n_origins = dims->n_origins;
+	snap->n_pools = dims->n_pools;
+	snap->n_balancers = dims->n_balancers;
+	snap->origin_override = snap->state + dims->n_origins;
+	snap->pool_override = snap->origin_override + dims->n_origins;
+	snap->pin = (int32_t *)(void *)((char *)snap + pin_off);
+	for (size_t i = 0; i < dims->n_balancers; i++)
+		snap->pin[i] = STEER_PIN_NONE;
 	return snap;
+}
+
+struct steer_health_snapshot *steer_health_snapshot_new(size_t n_origins, uint64_t generation)
+{
+	const struct steer_health_dims dims = {.n_origins = n_origins};
+
+	return steer_health_snapshot_new_dims(&dims, generation);
+}
+
+struct steer_health_snapshot *steer_health_snapshot_dup(const struct steer_health_snapshot *snap)
+{
+	const struct steer_health_dims dims = {snap->n_origins, snap->n_pools, snap->n_balancers};
+	struct steer_health_snapshot *copy =
+		steer_health_snapshot_new_dims(&dims, snap->generation);
+
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy->state, snap->state, snap->n_origins);
+	memcpy(copy->origin_override, snap->origin_override, snap->n_origins);
+	memcpy(copy->pool_override, snap->pool_override, snap->n_pools);
+	memcpy(copy->pin, snap->pin, snap->n_balancers * sizeof(*snap->pin));
+	return copy;
 }
 
 void steer_health_snapshot_free(struct steer_health_snapshot *snap)
@@ -41,6 +84,32 @@ int steer_health_state_parse(const char *name)
 		return STEER_HEALTH_DOWN;
 	if (strcmp(name, "unknown") == 0)
 		return STEER_HEALTH_UNKNOWN;
+	return -1;
+}
+
+const char *steer_override_name(enum steer_override o)
+{
+	switch (o) {
+	case STEER_OVERRIDE_DRAIN:
+		return "drain";
+	case STEER_OVERRIDE_DOWN:
+		return "down";
+	case STEER_OVERRIDE_UP:
+		return "up";
+	default:
+		return "auto";
+	}
+}
+
+int steer_override_parse(const char *name)
+{
+	static const enum steer_override all[] = {STEER_OVERRIDE_NONE, STEER_OVERRIDE_DRAIN,
+						  STEER_OVERRIDE_DOWN, STEER_OVERRIDE_UP};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, steer_override_name(all[i])) == 0)
+			return (int)all[i];
+	}
 	return -1;
 }
 
@@ -155,13 +224,25 @@ int64_t steer_health_engine_since(const struct steer_health_engine *eng, uint32_
 	return origin < eng->n ? eng->o[origin].since_ms : 0;
 }
 
-struct steer_health_snapshot *steer_health_engine_snapshot(struct steer_health_engine *eng)
+struct steer_health_snapshot *
+steer_health_engine_snapshot_dims(struct steer_health_engine *eng,
+				  const struct steer_health_dims *dims)
 {
-	struct steer_health_snapshot *snap = steer_health_snapshot_new(eng->n, ++eng->generation);
+	struct steer_health_snapshot *snap;
 
+	if (dims->n_origins != eng->n)
+		return NULL;
+	snap = steer_health_snapshot_new_dims(dims, ++eng->generation);
 	if (snap == NULL)
 		return NULL;
 	for (size_t i = 0; i < eng->n; i++)
 		snap->state[i] = eng->o[i].state;
 	return snap;
+}
+
+struct steer_health_snapshot *steer_health_engine_snapshot(struct steer_health_engine *eng)
+{
+	const struct steer_health_dims dims = {.n_origins = eng->n};
+
+	return steer_health_engine_snapshot_dims(eng, &dims);
 }

@@ -91,6 +91,15 @@ bool steer_pool_is_healthy(const struct steer_pool *pool, const struct steer_hea
 
 	if (!pool->enabled)
 		return false;
+	switch (steer_health_pool_override(snap, pool->index)) {
+	case STEER_OVERRIDE_UP:
+		return true;
+	case STEER_OVERRIDE_DOWN:
+	case STEER_OVERRIDE_DRAIN:
+		return false;
+	default:
+		break;
+	}
 	for (size_t i = 0; i < pool->n_origins && up < pool->minimum_origins; i++) {
 		if (origin_is_up(snap, &pool->origins[i]))
 			up++;
@@ -102,8 +111,8 @@ static bool is_candidate(const struct filter *f, const struct steer_origin *o)
 {
 	if (!o->enabled)
 		return false;
-	if (!f->zero_ok && !has_weight(o))
-		return false;
+	if (!f->zero_ok && (!has_weight(o) || steer_health_is_drained(f->snap, o->index)))
+		return false; /* drained by weight 0 or by an override: no new answers */
 	if (!f->ignore_health && !steer_health_is_up(f->snap, o->index))
 		return false;
 	if (o->is_ip)
@@ -386,8 +395,18 @@ static const struct steer_pool *pick_failover_pool(const struct steer_balancer *
 	return NULL;
 }
 
-/* No pool is healthy: the fallback pool, else fail open on the first enabled pool. */
+/* A pool fail-open may use: enabled and not drained or forced down by an operator. */
+static bool pool_is_open(const struct steer_pool *pool, const struct steer_health_snapshot *snap)
+{
+	enum steer_override o = steer_health_pool_override(snap, pool->index);
+
+	return pool->enabled && o != STEER_OVERRIDE_DRAIN && o != STEER_OVERRIDE_DOWN;
+}
+
+/* No pool is healthy: the fallback pool, else fail open on the first enabled pool (one an
+ * operator has not drained or forced down, if there is such a pool). */
 static const struct steer_pool *pick_last_resort(const struct steer_balancer *bal,
+						 const struct steer_health_snapshot *snap,
 						 enum steer_pool_reason *reason)
 {
 	if (bal->fallback != NULL) {
@@ -396,10 +415,37 @@ static const struct steer_pool *pick_last_resort(const struct steer_balancer *ba
 	}
 	*reason = STEER_POOL_FAIL_OPEN;
 	for (size_t i = 0; i < bal->n_pools; i++) {
+		if (pool_is_open(bal->pools[i], snap))
+			return bal->pools[i];
+	}
+	for (size_t i = 0; i < bal->n_pools; i++) {
 		if (bal->pools[i]->enabled)
 			return bal->pools[i];
 	}
 	return bal->n_pools > 0 ? bal->pools[0] : NULL;
+}
+
+/*
+ * Failback control holds answers on the pool at default_pools[pin] (pin == n_pools: the
+ * fallback pool) while a preferred pool is healthy again, as long as the held pool itself
+ * stays healthy; the daemon sets and clears the pin.
+ */
+static const struct steer_pool *pick_pinned_pool(const struct steer_balancer *bal,
+						 const struct steer_health_snapshot *snap,
+						 enum steer_pool_reason *reason)
+{
+	int32_t pin = steer_health_pin(snap, bal->index);
+	const struct steer_pool *p;
+
+	if (pin < 0 || (size_t)pin > bal->n_pools)
+		return NULL;
+	p = (size_t)pin < bal->n_pools ? bal->pools[pin] : bal->fallback;
+	if (p == NULL || !steer_pool_is_healthy(p, snap))
+		return NULL;
+	*reason = (size_t)pin == bal->n_pools ? STEER_POOL_FALLBACK
+		  : pin == 0                  ? STEER_POOL_PRIMARY
+					      : STEER_POOL_FAILOVER;
+	return p;
 }
 
 const struct steer_pool *steer_balancer_select_pool(const struct steer_balancer *bal,
@@ -412,10 +458,12 @@ const struct steer_pool *steer_balancer_select_pool(const struct steer_balancer 
 		pool = pick_random_pool(bal, snap, rng);
 		*reason = STEER_POOL_PRIMARY;
 	} else {
-		pool = pick_failover_pool(bal, snap, reason);
+		pool = pick_pinned_pool(bal, snap, reason);
+		if (pool == NULL)
+			pool = pick_failover_pool(bal, snap, reason);
 	}
 	if (pool == NULL)
-		pool = pick_last_resort(bal, reason);
+		pool = pick_last_resort(bal, snap, reason);
 	return pool;
 }
 
@@ -436,10 +484,14 @@ size_t steer_balancer_answer(const struct steer_balancer *bal,
 				      rng, out);
 	}
 	/*
-	 * The fallback is served even when down; if none of its origins (of any family) is up,
-	 * answer with its enabled ones rather than empty. A family it merely lacks stays NODATA.
+	 * The fallback is served even when down, and a pool an operator forced up is served
+	 * whatever its origins' health; if none of its origins (of any family) is up, answer
+	 * with its enabled ones rather than empty. A family it merely lacks stays NODATA.
 	 */
-	if (n == 0 && reason == STEER_POOL_FALLBACK && !pool_has_up_origin(pool, snap))
+	if (n == 0 && pool != NULL &&
+	    (reason == STEER_POOL_FALLBACK ||
+	     steer_health_pool_override(snap, pool->index) == STEER_OVERRIDE_UP) &&
+	    !pool_has_up_origin(pool, snap))
 		n = steer_pool_select(pool, snap, family, client, true, rng, out);
 	out->reason = reason;
 	return n;

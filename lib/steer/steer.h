@@ -52,13 +52,16 @@ struct steer_answer_set {
 uint64_t steer_rand_next(uint64_t *state);
 
 /**
- * Is @p pool healthy under @p snap: enabled, and at least minimum_origins enabled origins
- * with weight > 0 that are up or unknown.
+ * Is @p pool healthy under @p snap: enabled, and, unless an operator forced it up or down
+ * (or drained it: never healthy), at least minimum_origins enabled origins with weight > 0,
+ * not drained, that are up or unknown (or forced up).
  */
 bool steer_pool_is_healthy(const struct steer_pool *pool, const struct steer_health_snapshot *snap);
 
 /**
- * Choose the pool @p bal serves now.
+ * Choose the pool @p bal serves now: for `failover`, the pool failback control holds
+ * (the snapshot's pin) while it is healthy, else the first healthy pool; for `random`,
+ * a healthy pool by weight; with no healthy pool, the fallback, else fail-open.
  * @param rng     Caller's PRNG state (for the `random` policy).
  * @param reason  Receives why this pool was chosen.
  * @return the pool (never NULL for a validated config).

@@ -109,12 +109,53 @@ static void test_restore_and_bounds(void **state)
 	steer_health_engine_free(eng);
 }
 
+/* A snapshot with pools and balancers: overrides and pins start clear, survive a dup,
+ * and an override decides is_up whatever the probed state. */
+static void test_snapshot_dims_overrides(void **state)
+{
+	const struct steer_health_dims dims = {.n_origins = 3, .n_pools = 2, .n_balancers = 5};
+	struct steer_health_snapshot *snap = steer_health_snapshot_new_dims(&dims, 7);
+	struct steer_health_snapshot *copy;
+
+	(void)state;
+	assert_non_null(snap);
+	for (uint32_t i = 0; i < 5; i++)
+		assert_int_equal(steer_health_pin(snap, i), STEER_PIN_NONE);
+	assert_int_equal(steer_health_pin(snap, 5), STEER_PIN_NONE);
+	assert_int_equal(steer_health_pool_override(snap, 9), STEER_OVERRIDE_NONE);
+	snap->state[0] = STEER_HEALTH_DOWN;
+	snap->origin_override[0] = STEER_OVERRIDE_UP;
+	snap->origin_override[1] = STEER_OVERRIDE_DRAIN;
+	snap->origin_override[2] = STEER_OVERRIDE_DOWN;
+	snap->pool_override[1] = STEER_OVERRIDE_DOWN;
+	snap->pin[4] = 1;
+	assert_true(steer_health_is_up(snap, 0));
+	assert_false(steer_health_is_up(snap, 1));
+	assert_true(steer_health_is_drained(snap, 1));
+	assert_false(steer_health_is_up(snap, 2));
+	copy = steer_health_snapshot_dup(snap);
+	assert_non_null(copy);
+	assert_int_equal(copy->generation, 7);
+	assert_int_equal(copy->state[0], STEER_HEALTH_DOWN);
+	assert_int_equal(copy->origin_override[1], STEER_OVERRIDE_DRAIN);
+	assert_int_equal(steer_health_pool_override(copy, 1), STEER_OVERRIDE_DOWN);
+	assert_int_equal(steer_health_pin(copy, 4), 1);
+	assert_int_equal(steer_health_pin(copy, 3), STEER_PIN_NONE);
+	steer_health_snapshot_free(snap);
+	steer_health_snapshot_free(copy);
+	assert_int_equal(steer_override_parse("drain"), STEER_OVERRIDE_DRAIN);
+	assert_int_equal(steer_override_parse("auto"), STEER_OVERRIDE_NONE);
+	assert_int_equal(steer_override_parse("nope"), -1);
+	assert_string_equal(steer_override_name(STEER_OVERRIDE_UP), "up");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rise_and_fall),
 		cmocka_unit_test(test_unknown_to_down),
 		cmocka_unit_test(test_restore_and_bounds),
+		cmocka_unit_test(test_snapshot_dims_overrides),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,11 +119,15 @@ static void fx_v4s(struct fx *fx, size_t n)
 /* Wire the balancer (pools in creation order) and a snapshot with every origin unknown. */
 static void fx_done(struct fx *fx, enum steer_policy policy, const struct steer_pool *fallback)
 {
+	struct steer_health_dims dims = {.n_pools = MAX_POOLS, .n_balancers = 1};
+
 	fx->bal.policy = policy;
 	fx->bal.pools = fx->pool_ptrs;
 	fx->bal.n_pools = fx->n_pools;
 	fx->bal.fallback = fallback;
-	fx->snap = steer_health_snapshot_new(fx->n_origins, 1);
+	fx->bal.index = 0;
+	dims.n_origins = fx->n_origins;
+	fx->snap = steer_health_snapshot_new_dims(&dims, 1);
 	assert_non_null(fx->snap);
 }
 
@@ -798,6 +802,133 @@ static void test_all_mode_capped_honours_weights(void **state)
 	assert_true(heavy < 10000);
 }
 
+/* Origin overrides: drain and down take an origin out of answers and out of the pool's
+ * count, up puts a probed-down origin back; fail-open skips a drained origin too. */
+static void test_origin_overrides(void **state)
+{
+	struct fx *fx = *state;
+	struct steer_pool *p0 = fx_pool(fx, 2, STEER_ORIGIN_RANDOM);
+	struct steer_pool *p1;
+	struct steer_answer_set out;
+	size_t seen[3] = {0};
+
+	fx_v4s(fx, 3);
+	p1 = fx_pool(fx, 1, STEER_ORIGIN_RANDOM);
+	fx_v4s(fx, 1);
+	fx_done(fx, STEER_POLICY_FAILOVER, NULL);
+	fx->snap->origin_override[p0->origins[0].index] = STEER_OVERRIDE_DRAIN;
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(
+			steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			1);
+		assert_ptr_equal(out.pool, p0);
+		seen[origin_slot(p0, out.origins[0])]++;
+	}
+	assert_int_equal(seen[0], 0);
+	assert_true(seen[1] > 0 && seen[2] > 0);
+	/* drained + forced down: 1 of 3 left, below minimum 2: failover */
+	fx->snap->origin_override[p0->origins[1].index] = STEER_OVERRIDE_DOWN;
+	assert_false(steer_pool_is_healthy(p0, fx->snap));
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p1);
+	/* forced up beats a probed down */
+	fx_set(fx, &p0->origins[2], STEER_HEALTH_DOWN);
+	fx->snap->origin_override[p0->origins[1].index] = STEER_OVERRIDE_UP;
+	fx_set(fx, &p0->origins[1], STEER_HEALTH_DOWN);
+	fx->snap->origin_override[p0->origins[2].index] = STEER_OVERRIDE_UP;
+	assert_true(steer_pool_is_healthy(p0, fx->snap));
+	/* fail open (everything down, no fallback) leaves the drained origin out */
+	memset(fx->snap->origin_override, 0, fx->snap->n_origins);
+	fx_set_pool(fx, p0, STEER_HEALTH_DOWN);
+	fx_set_pool(fx, p1, STEER_HEALTH_DOWN);
+	fx->snap->origin_override[p0->origins[0].index] = STEER_OVERRIDE_DRAIN;
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(
+			steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			1);
+		assert_int_equal(out.reason, STEER_POOL_FAIL_OPEN);
+		assert_true(origin_slot(p0, out.origins[0]) != 0);
+	}
+}
+
+/* Pool overrides: down and drain fail the balancer over; up serves a pool whose
+ * origins are all down (with those origins, not NODATA); fail-open skips a drained pool. */
+static void test_pool_overrides(void **state)
+{
+	struct fx *fx = *state;
+	struct steer_pool *p0 = fx_pool(fx, 1, STEER_ORIGIN_RANDOM);
+	struct steer_pool *p1;
+	struct steer_answer_set out;
+
+	fx_v4s(fx, 2);
+	p1 = fx_pool(fx, 1, STEER_ORIGIN_RANDOM);
+	fx_v4s(fx, 2);
+	fx_done(fx, STEER_POLICY_FAILOVER, NULL);
+	fx->snap->pool_override[p0->index] = STEER_OVERRIDE_DOWN;
+	assert_false(steer_pool_is_healthy(p0, fx->snap));
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p1);
+	assert_int_equal(out.reason, STEER_POOL_FAILOVER);
+	fx->snap->pool_override[p0->index] = STEER_OVERRIDE_DRAIN;
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p1);
+	/* forced up with every origin down: still served, with its origins */
+	fx->snap->pool_override[p0->index] = STEER_OVERRIDE_UP;
+	fx_set_pool(fx, p0, STEER_HEALTH_DOWN);
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p0);
+	assert_int_equal(out.reason, STEER_POOL_PRIMARY);
+	/* nothing healthy, p0 drained: fail open on p1, not on the drained first pool */
+	fx->snap->pool_override[p0->index] = STEER_OVERRIDE_DRAIN;
+	fx_set_pool(fx, p1, STEER_HEALTH_DOWN);
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p1);
+	assert_int_equal(out.reason, STEER_POOL_FAIL_OPEN);
+}
+
+/* A failback pin holds answers on a later pool while it is healthy; an unhealthy pinned
+ * pool is left at once; a pin past default_pools means the fallback. */
+static void test_failback_pin(void **state)
+{
+	struct fx *fx = *state;
+	struct steer_pool *p0 = fx_pool(fx, 1, STEER_ORIGIN_RANDOM);
+	struct steer_pool *p1, *fb;
+	struct steer_answer_set out;
+
+	fx_v4s(fx, 1);
+	p1 = fx_pool(fx, 1, STEER_ORIGIN_RANDOM);
+	fx_v4s(fx, 1);
+	fb = fx_pool(fx, 1, STEER_ORIGIN_RANDOM);
+	fx_v4s(fx, 1);
+	fx->n_pools = 2;
+	fx_done(fx, STEER_POLICY_FAILOVER, fb);
+	fx->snap->pin[0] = 1;
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p1);
+	assert_int_equal(out.reason, STEER_POOL_FAILOVER);
+	fx_set_pool(fx, p1, STEER_HEALTH_DOWN);
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p0);
+	assert_int_equal(out.reason, STEER_POOL_PRIMARY);
+	fx->snap->pin[0] = 2;
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, fb);
+	assert_int_equal(out.reason, STEER_POOL_FALLBACK);
+	/* out of range: ignored */
+	fx->snap->pin[0] = 7;
+	assert_int_equal(steer_balancer_answer(&fx->bal, fx->snap, AF_INET, NULL, &fx->rng, &out),
+			 1);
+	assert_ptr_equal(out.pool, p0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -823,6 +954,9 @@ int main(void)
 		T(test_balancer_random_policy),
 		T(test_big_pool),
 		T(test_all_mode_capped_honours_weights),
+		T(test_origin_overrides),
+		T(test_pool_overrides),
+		T(test_failback_pin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
