@@ -63,6 +63,29 @@ static const char *const migrations[] = {
 	" to_state TEXT NOT NULL,"
 	" reason TEXT);"
 	"CREATE INDEX balancer_transitions_time ON balancer_transitions (time_ms);",
+	/* 2: admin overrides (in force, and their history), failback pins */
+	"CREATE TABLE overrides ("
+	" pool TEXT NOT NULL,"
+	" origin TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL,"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" since_ms INTEGER NOT NULL,"
+	" until_ms INTEGER,"
+	" PRIMARY KEY (pool, origin));"
+	"CREATE TABLE override_log ("
+	" id INTEGER PRIMARY KEY,"
+	" time_ms INTEGER NOT NULL,"
+	" pool TEXT NOT NULL,"
+	" origin TEXT,"
+	" state TEXT NOT NULL,"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" until_ms INTEGER,"
+	" source TEXT NOT NULL);"
+	"CREATE INDEX override_log_time ON override_log (time_ms);"
+	"CREATE TABLE failback_pins ("
+	" balancer TEXT PRIMARY KEY,"
+	" pool TEXT NOT NULL,"
+	" since_ms INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -84,6 +107,18 @@ static const char *const stmt_sql[STORE_STMT_N] = {
 			      " to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STORE_STMT_T_BALANCER] = "INSERT INTO balancer_transitions (time_ms, balancer,"
 				  " from_state, to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STORE_STMT_OVERRIDE_SET] = "INSERT OR REPLACE INTO overrides (pool, origin, state, reason,"
+				    " since_ms, until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STORE_STMT_OVERRIDE_DEL] = "DELETE FROM overrides WHERE pool = ?1 AND origin = ?2",
+	[STORE_STMT_OVERRIDE_LOG] = "INSERT INTO override_log (time_ms, pool, origin, state,"
+				    " reason, until_ms, source)"
+				    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	/* the same pool again keeps since_ms: the pin has held since then */
+	[STORE_STMT_PIN_SET] = "INSERT INTO failback_pins (balancer, pool, since_ms)"
+			       " VALUES (?1, ?2, ?3) ON CONFLICT (balancer) DO UPDATE"
+			       " SET pool = excluded.pool, since_ms = excluded.since_ms"
+			       " WHERE failback_pins.pool <> excluded.pool",
+	[STORE_STMT_PIN_DEL] = "DELETE FROM failback_pins WHERE balancer = ?1",
 	[STORE_STMT_PRUNE] = "DELETE FROM probes WHERE id IN"
 			     " (SELECT id FROM probes WHERE time_ms < ?1 LIMIT ?2)",
 };
@@ -442,18 +477,80 @@ static int write_named_transition(struct store_db *d, const struct store_rec *r)
 	return step_done(d, k, "write");
 }
 
+/* A window's end: 0 (no end) is stored as NULL. */
+static void bind_until(sqlite3_stmt *s, int i, int64_t until_ms)
+{
+	if (until_ms > 0)
+		sqlite3_bind_int64(s, i, until_ms);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Upsert (or for "auto" delete) the override in force, then log the change. */
+static int write_override(struct store_db *d, const struct store_rec *r)
+{
+	const bool clear = strcmp(r->s[STORE_F_TO], "auto") == 0;
+	const enum store_stmt k = clear ? STORE_STMT_OVERRIDE_DEL : STORE_STMT_OVERRIDE_SET;
+	sqlite3_stmt *s = d->stmt[k];
+	sqlite3_stmt *log = d->stmt[STORE_STMT_OVERRIDE_LOG];
+
+	bind_req(s, 1, r->s[STORE_F_POOL]);
+	bind_req(s, 2, r->s[STORE_F_NAME]); /* '' is the whole pool's row */
+	if (!clear) {
+		bind_req(s, 3, r->s[STORE_F_TO]);
+		bind_req(s, 4, r->s[STORE_F_REASON]);
+		sqlite3_bind_int64(s, 5, r->time_ms);
+		bind_until(s, 6, r->until_ms);
+	}
+	if (step_done(d, k, "write") < 0)
+		return STEER_EDB;
+	sqlite3_bind_int64(log, 1, r->time_ms);
+	bind_req(log, 2, r->s[STORE_F_POOL]);
+	sqlite3_bind_text(log, 3, r->s[STORE_F_NAME], -1, SQLITE_STATIC); /* NULL: whole pool */
+	bind_req(log, 4, r->s[STORE_F_TO]);
+	bind_req(log, 5, r->s[STORE_F_REASON]);
+	bind_until(log, 6, r->until_ms);
+	bind_req(log, 7, r->s[STORE_F_SOURCE]);
+	return step_done(d, STORE_STMT_OVERRIDE_LOG, "write");
+}
+
+/* Set the balancer's pin, or delete it when the record has no pool. */
+static int write_pin(struct store_db *d, const struct store_rec *r)
+{
+	const bool clear = r->s[STORE_F_POOL] == NULL;
+	const enum store_stmt k = clear ? STORE_STMT_PIN_DEL : STORE_STMT_PIN_SET;
+	sqlite3_stmt *s = d->stmt[k];
+
+	bind_req(s, 1, r->s[STORE_F_NAME]);
+	if (!clear) {
+		bind_req(s, 2, r->s[STORE_F_POOL]);
+		sqlite3_bind_int64(s, 3, r->time_ms);
+	}
+	return step_done(d, k, "write");
+}
+
+static int write_rec(struct store_db *d, const struct store_rec *r)
+{
+	switch (r->kind) {
+	case STORE_REC_PROBE:
+		return write_probe(d, r);
+	case STORE_REC_ORIGIN:
+		return write_origin_transition(d, r);
+	case STORE_REC_OVERRIDE:
+		return write_override(d, r);
+	case STORE_REC_PIN:
+		return write_pin(d, r);
+	default:
+		return write_named_transition(d, r);
+	}
+}
+
 int store_db_write(struct store_db *d, const struct store_rec *list)
 {
 	int rc = step_done(d, STORE_STMT_BEGIN, "begin");
 
-	for (const struct store_rec *r = list; rc == 0 && r != NULL; r = r->next) {
-		if (r->kind == STORE_REC_PROBE)
-			rc = write_probe(d, r);
-		else if (r->kind == STORE_REC_ORIGIN)
-			rc = write_origin_transition(d, r);
-		else
-			rc = write_named_transition(d, r);
-	}
+	for (const struct store_rec *r = list; rc == 0 && r != NULL; r = r->next)
+		rc = write_rec(d, r);
 	if (rc == 0)
 		rc = step_done(d, STORE_STMT_COMMIT, "commit");
 	if (rc < 0 && sqlite3_get_autocommit(d->db) == 0) {

@@ -137,6 +137,48 @@ bool steer_store_put_transition(struct steer_store *st, const struct steer_store
 	return enqueue(st, rec_new(kind, t->time_ms, s));
 }
 
+static bool is_override_state(const char *state)
+{
+	static const char *const known[] = {"drain", "down", "up", "auto"};
+
+	for (size_t i = 0; state != NULL && i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(state, known[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool steer_store_put_override(struct steer_store *st, const struct steer_store_override *o)
+{
+	/* "" and NULL both name the whole pool; the log keeps NULL for it */
+	const bool whole_pool = o->origin == NULL || o->origin[0] == '\0';
+	const char *s[STORE_F_N] = {
+		[STORE_F_POOL] = o->pool,
+		[STORE_F_NAME] = whole_pool ? NULL : o->origin,
+		[STORE_F_TO] = o->state,
+		[STORE_F_REASON] = o->reason != NULL ? o->reason : "",
+		[STORE_F_SOURCE] = o->source != NULL ? o->source : "api",
+	};
+	struct store_rec *r;
+
+	if (st == NULL || o->pool == NULL || !is_override_state(o->state))
+		return false;
+	r = rec_new(STORE_REC_OVERRIDE, o->time_ms, s);
+	if (r != NULL)
+		r->until_ms = o->until_ms > 0 ? o->until_ms : 0;
+	return enqueue(st, r);
+}
+
+bool steer_store_put_pin(struct steer_store *st, const char *balancer, const char *pool,
+			 int64_t time_ms)
+{
+	const char *s[STORE_F_N] = {[STORE_F_POOL] = pool, [STORE_F_NAME] = balancer};
+
+	if (st == NULL || balancer == NULL)
+		return false;
+	return enqueue(st, rec_new(STORE_REC_PIN, time_ms, s));
+}
+
 /* Absolute CLOCK_MONOTONIC deadline @p ms from now, for pthread_cond_timedwait(). */
 static struct timespec deadline_in(uint32_t ms)
 {

@@ -76,6 +76,40 @@ STEER_MUSTCHECK int steer_store_new(const struct steer_store_opts *opts, struct 
 bool steer_store_put_probe(struct steer_store *st, const struct steer_store_probe *p);
 bool steer_store_put_transition(struct steer_store *st, const struct steer_store_transition *t);
 
+/** An admin override of an origin or a whole pool, as recorded (strings are copied). */
+struct steer_store_override {
+	int64_t time_ms;    /* when it was set or cleared (ms since the Unix epoch) */
+	const char *pool;   /* required */
+	const char *origin; /* origin name; NULL (or "") = the whole pool */
+	const char *state;  /* "drain", "down", "up"; "auto" = the override is cleared */
+	const char *reason; /* free text; NULL = "" */
+	int64_t until_ms;   /* end of a maintenance window; 0 = no end */
+	const char *source; /* "api" or "expired" (NULL = "api"); "restore" when restored */
+};
+
+/**
+ * Queue an override change. The writer, in the batch's transaction, upserts the
+ * `overrides` row of (pool, origin) (since_ms = @c time_ms), or deletes it for "auto",
+ * and appends an `override_log` row. Non-blocking; callable from any thread.
+ * @param o  Borrowed for the call.
+ * @return true if queued; false if the queue is full (dropped and counted), or if @p o has
+ *         no pool or a state other than "drain", "down", "up", "auto" (nothing counted).
+ */
+bool steer_store_put_override(struct steer_store *st, const struct steer_store_override *o);
+
+/**
+ * Queue a failback pin change: @p balancer keeps answering from @p pool until its
+ * failback happens (manual failback, failback hold). Setting the pool a balancer is
+ * already pinned to keeps the pin's since_ms. Non-blocking; callable from any thread.
+ * @param balancer  Balancer name (required; copied).
+ * @param pool      Pinned pool (copied), or NULL to clear the pin (the row is deleted).
+ * @param time_ms   When the pin was set (ms since the Unix epoch).
+ * @return true if queued; false if the queue is full (dropped and counted) or
+ *         @p balancer is NULL.
+ */
+bool steer_store_put_pin(struct steer_store *st, const char *balancer, const char *pool,
+			 int64_t time_ms);
+
 /** Write everything queued so far and wait for it (bounded by @p timeout_ms). @return 0 or
  * STEER_EDB if the database is not writable, -ETIMEDOUT on timeout. */
 int steer_store_flush(struct steer_store *st, uint32_t timeout_ms);
@@ -104,5 +138,46 @@ typedef void steer_store_restore_fn(void *arg, const char *pool, const char *ori
  */
 int steer_store_restore(const char *path, steer_store_restore_fn *fn, void *arg,
 			struct steer_err *err);
+
+/**
+ * One override in force, as restored. @p o and its strings are borrowed for the call:
+ * o->origin is NULL for a whole-pool override, o->reason is never NULL, o->time_ms is
+ * when it was set, o->source is "restore".
+ */
+typedef void steer_store_override_fn(void *arg, const struct steer_store_override *o);
+
+/**
+ * Read every row of the `overrides` table, expired windows too (the caller compares
+ * until_ms with its clock), ordered by pool then origin. Same context and rules as
+ * steer_store_restore(): a missing database, or one without the table (an older schema
+ * not yet migrated), has nothing to restore.
+ * @return number of overrides delivered (>= 0) or STEER_EDB with @p err set.
+ */
+int steer_store_restore_overrides(const char *path, steer_store_override_fn *fn, void *arg,
+				  struct steer_err *err);
+
+/** One failback pin, as restored (strings borrowed for the call). */
+typedef void steer_store_pin_fn(void *arg, const char *balancer, const char *pool,
+				int64_t since_ms);
+
+/**
+ * Read every failback pin, ordered by balancer. Same context and rules as
+ * steer_store_restore_overrides().
+ * @return number of pins delivered (>= 0) or STEER_EDB with @p err set.
+ */
+int steer_store_restore_pins(const char *path, steer_store_pin_fn *fn, void *arg,
+			     struct steer_err *err);
+
+/** One pool's last recorded health: @p healthy since @p since_ms (@p pool borrowed). */
+typedef void steer_store_pool_fn(void *arg, const char *pool, bool healthy, int64_t since_ms);
+
+/**
+ * Read the latest `pool_transitions` row of every pool (by time_ms, then id), ordered by
+ * pool: healthy is whether it went to "healthy", since_ms its time. Pools that never
+ * changed state have no row. Same context and rules as steer_store_restore_overrides().
+ * @return number of pools delivered (>= 0) or STEER_EDB with @p err set.
+ */
+int steer_store_restore_pools(const char *path, steer_store_pool_fn *fn, void *arg,
+			      struct steer_err *err);
 
 #endif

@@ -26,16 +26,19 @@ enum store_rec_kind {
 	STORE_REC_ORIGIN,
 	STORE_REC_POOL,
 	STORE_REC_BALANCER,
+	STORE_REC_OVERRIDE,
+	STORE_REC_PIN,
 };
 
 /* String fields of a record, in the order they are packed into store_rec.buf. */
 enum store_field {
 	STORE_F_POOL,
-	STORE_F_NAME, /* origin name, or balancer name */
+	STORE_F_NAME, /* origin name, or balancer name (pins) */
 	STORE_F_ADDRESS,
 	STORE_F_FROM,
-	STORE_F_TO,
+	STORE_F_TO, /* the new state: transitions, and overrides */
 	STORE_F_REASON,
+	STORE_F_SOURCE, /* overrides: "api", "expired" */
 	STORE_F_N,
 };
 
@@ -47,6 +50,7 @@ struct store_rec {
 	bool ok;
 	uint32_t rtt_ms;
 	int http_status;
+	int64_t until_ms;         /* overrides: end of the window, 0 = none */
 	const char *s[STORE_F_N]; /* point into buf, or NULL where the caller gave NULL */
 	char buf[];
 };
@@ -61,6 +65,11 @@ enum store_stmt {
 	STORE_STMT_T_ORIGIN,
 	STORE_STMT_T_POOL,
 	STORE_STMT_T_BALANCER,
+	STORE_STMT_OVERRIDE_SET,
+	STORE_STMT_OVERRIDE_DEL,
+	STORE_STMT_OVERRIDE_LOG,
+	STORE_STMT_PIN_SET,
+	STORE_STMT_PIN_DEL,
 	STORE_STMT_PRUNE,
 	STORE_STMT_N,
 };

@@ -24,6 +24,8 @@
 #define DAY_MS 86400000LL
 /* Records in these tests carry small fixed times; a retention of 100 years keeps them. */
 #define KEEP_ALL 36500
+/* The schema version this code writes. */
+#define SCHEMA_VERSION 2
 
 struct fx {
 	char dir[256];
@@ -83,9 +85,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* First row of @p sql on the database at @p path, columns joined by '|', NULL as "NULL";
- * "" when there is no row. */
-static const char *row(const char *path, const char *sql, char *buf, size_t size)
+/* The first @p max rows of @p sql on the database at @p path: columns joined by '|', rows
+ * by '\n', NULL as "NULL"; "" when there is no row. */
+static const char *rows(const char *path, const char *sql, int max, char *buf, size_t size)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
@@ -94,10 +96,11 @@ static const char *row(const char *path, const char *sql, char *buf, size_t size
 	buf[0] = '\0';
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	for (int r = 0; r < max && sqlite3_step(s) == SQLITE_ROW; r++) {
 		for (int i = 0; i < sqlite3_column_count(s); i++) {
 			const unsigned char *t = sqlite3_column_text(s, i);
-			int n = snprintf(buf + len, size - len, "%s%s", i > 0 ? "|" : "",
+			const char *sep = i > 0 ? "|" : r > 0 ? "\n" : "";
+			int n = snprintf(buf + len, size - len, "%s%s", sep,
 					 t != NULL ? (const char *)t : "NULL");
 
 			assert_true(n > 0 && (size_t)n < size - len);
@@ -107,6 +110,11 @@ static const char *row(const char *path, const char *sql, char *buf, size_t size
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return buf;
+}
+
+static const char *row(const char *path, const char *sql, char *buf, size_t size)
+{
+	return rows(path, sql, 1, buf, size);
 }
 
 static long long q_int(const char *path, const char *sql)
@@ -198,7 +206,11 @@ static void test_schema(void **state)
 					     "pool_transitions",
 					     "balancer_transitions",
 					     "probes_time",
-					     "probes_origin_time"};
+					     "probes_origin_time",
+					     "overrides",
+					     "override_log",
+					     "override_log_time",
+					     "failback_pins"};
 	struct fx *fx = *state;
 	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
 	struct steer_store *st = start(&o);
@@ -207,7 +219,7 @@ static void test_schema(void **state)
 	assert_int_equal(steer_store_flush(st, 2000), 0);
 	assert_true(stats(st).db_ok);
 	steer_store_free(st);
-	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_string_equal(row(fx->path, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
@@ -297,12 +309,24 @@ static void collect(void *arg, const char *pool, const char *origin, const char 
 		 state, (long long)since_ms);
 }
 
+/* A restore function returned @p got and delivered exactly the @p n lines of @p want. */
+static void check_lines(int got, const struct restored *r, const char *const *want, int n)
+{
+	assert_int_equal(got, n);
+	assert_int_equal(r->n, n);
+	for (int i = 0; i < n; i++)
+		assert_string_equal(r->line[i], want[i]);
+}
+
 static void test_restore(void **state)
 {
 	struct fx *fx = *state;
 	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
 	const struct steer_store_transition pool_t = {400,  STEER_STORE_POOL, "www",       NULL,
 						      NULL, "healthy",        "unhealthy", NULL};
+	static const char *const want[] = {"api/web1/192.0.2.10 up 10",
+					   "www/web1/192.0.2.10 down 300",
+					   "www/web2/192.0.2.10 down 50"};
 	struct steer_store *st = start(&o);
 	struct restored r = {0};
 	struct steer_err err = {0};
@@ -316,39 +340,274 @@ static void test_restore(void **state)
 	assert_int_equal(steer_store_flush(st, 2000), 0);
 	steer_store_free(st);
 
-	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 3);
-	assert_int_equal(r.n, 3);
-	assert_string_equal(r.line[0], "api/web1/192.0.2.10 up 10");
-	assert_string_equal(r.line[1], "www/web1/192.0.2.10 down 300");
-	assert_string_equal(r.line[2], "www/web2/192.0.2.10 down 50");
+	check_lines(steer_store_restore(fx->path, collect, &r, &err), &r, want, 3);
+}
+
+static void collect_override(void *arg, const struct steer_store_override *o)
+{
+	struct restored *r = arg;
+
+	assert_true(r->n < 8);
+	assert_non_null(o->reason);
+	snprintf(r->line[r->n++], sizeof(r->line[0]), "%s/%s %s \"%s\" %lld until=%lld %s", o->pool,
+		 o->origin != NULL ? o->origin : "*", o->state, o->reason, (long long)o->time_ms,
+		 (long long)o->until_ms, o->source);
+}
+
+static void collect_pin(void *arg, const char *balancer, const char *pool, int64_t since_ms)
+{
+	struct restored *r = arg;
+
+	assert_true(r->n < 8);
+	snprintf(r->line[r->n++], sizeof(r->line[0]), "%s->%s %lld", balancer, pool,
+		 (long long)since_ms);
+}
+
+static void collect_pool(void *arg, const char *pool, bool healthy, int64_t since_ms)
+{
+	struct restored *r = arg;
+
+	assert_true(r->n < 8);
+	snprintf(r->line[r->n++], sizeof(r->line[0]), "%s %s %lld", pool,
+		 healthy ? "healthy" : "unhealthy", (long long)since_ms);
+}
+
+/* Every restore function on @p path returns @p want and delivers nothing. */
+static void restore_each(const char *path, int want)
+{
+	struct restored r = {0};
+	struct steer_err err = {0};
+
+	assert_int_equal(steer_store_restore(path, collect, &r, &err), want);
+	assert_int_equal(steer_store_restore_overrides(path, collect_override, &r, &err), want);
+	assert_int_equal(steer_store_restore_pins(path, collect_pin, &r, &err), want);
+	assert_int_equal(steer_store_restore_pools(path, collect_pool, &r, &err), want);
+	assert_int_equal(r.n, 0);
+	if (want < 0) {
+		assert_int_equal(err.code, STEER_EDB);
+		assert_non_null(strstr(err.msg, path));
+	}
 }
 
 static void test_restore_missing_and_bad(void **state)
 {
 	struct fx *fx = *state;
-	struct restored r = {0};
-	struct steer_err err = {0};
 	struct stat sb;
 	FILE *f;
 
 	/* missing: nothing restored, nothing created */
-	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 0);
+	restore_each(fx->path, 0);
 	assert_int_equal(stat(fx->path, &sb), -1);
 	/* empty file: a database without schema */
 	f = fopen(fx->path, "w");
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 0);
+	restore_each(fx->path, 0);
 	/* garbage: an error naming the file */
 	f = fopen(fx->path, "w");
 	assert_non_null(f);
 	for (int i = 0; i < 256; i++)
 		fputs("this is not an sqlite database ", f);
 	fclose(f);
-	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), STEER_EDB);
-	assert_int_equal(err.code, STEER_EDB);
-	assert_non_null(strstr(err.msg, fx->path));
-	assert_int_equal(r.n, 0);
+	restore_each(fx->path, STEER_EDB);
+}
+
+static void put_override(struct steer_store *st, int64_t time_ms, const char *pool,
+			 const char *origin, const char *state, const char *reason,
+			 int64_t until_ms, const char *source)
+{
+	const struct steer_store_override o = {time_ms, pool,     origin, state,
+					       reason,  until_ms, source};
+
+	assert_true(steer_store_put_override(st, &o));
+}
+
+static void test_overrides(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	const struct steer_store_override bad_state = {1, "www", NULL, "maybe", NULL, 0, NULL};
+	const struct steer_store_override no_pool = {1, NULL, NULL, "down", NULL, 0, NULL};
+	static const char *const want[] = {"db/* drain \"window\" 600 until=8000 restore",
+					   "www/* down \"\" 200 until=0 restore",
+					   "www/web1 down \"broken\" 300 until=0 restore"};
+	struct steer_store *st = start(&o);
+	struct restored r = {0};
+	struct steer_err err = {0};
+	char buf[1024];
+
+	put_override(st, 100, "www", "web1", "drain", "maint", 5000, "api");
+	put_override(st, 200, "www", NULL, "down", NULL, 0, "api");
+	put_override(st, 300, "www", "web1", "down", "broken", 0, "api"); /* replaces 100 */
+	put_override(st, 400, "api", "web2", "up", "pinned", 9000, "api");
+	put_override(st, 500, "api", "web2", "auto", "done", 0, "api"); /* clears 400 */
+	put_override(st, 600, "db", "", "drain", "window", 8000, NULL); /* "" = whole pool */
+	put_override(st, 700, "db", "db1", "down", NULL, 0, "api");
+	put_override(st, 800, "db", "db1", "auto", NULL, 0, "expired");
+	put_override(st, 900, "www", "web9", "auto", NULL, 0, "api"); /* nothing to clear */
+	assert_false(steer_store_put_override(st, &bad_state));
+	assert_false(steer_store_put_override(st, &no_pool));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(stats(st).written, 9);
+	assert_int_equal(stats(st).dropped, 0);
+	steer_store_free(st);
+
+	check_lines(steer_store_restore_overrides(fx->path, collect_override, &r, &err), &r, want,
+		    3);
+	/* the rows as stored: '' origin for the pool, '' reason, NULL for no end */
+	assert_string_equal(rows(fx->path, "SELECT * FROM overrides ORDER BY pool, origin", 8, buf,
+				 sizeof(buf)),
+			    "db||drain|window|600|8000\n"
+			    "www||down||200|NULL\n"
+			    "www|web1|down|broken|300|NULL");
+	assert_string_equal(
+		rows(fx->path, "SELECT * FROM override_log ORDER BY id", 16, buf, sizeof(buf)),
+		"1|100|www|web1|drain|maint|5000|api\n"
+		"2|200|www|NULL|down||NULL|api\n"
+		"3|300|www|web1|down|broken|NULL|api\n"
+		"4|400|api|web2|up|pinned|9000|api\n"
+		"5|500|api|web2|auto|done|NULL|api\n"
+		"6|600|db|NULL|drain|window|8000|api\n"
+		"7|700|db|db1|down||NULL|api\n"
+		"8|800|db|db1|auto||NULL|expired\n"
+		"9|900|www|web9|auto||NULL|api");
+}
+
+static void test_pins(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	static const char *const want[] = {"api->homelab 100", "web->backup 400"};
+	struct steer_store *st = start(&o);
+	struct restored r = {0};
+	struct steer_err err = {0};
+
+	assert_true(steer_store_put_pin(st, "api", "homelab", 100));
+	assert_true(steer_store_put_pin(st, "web", "parents", 200));
+	assert_true(steer_store_put_pin(st, "api", "homelab", 300)); /* same pool: since 100 */
+	assert_true(steer_store_put_pin(st, "web", "backup", 400));  /* another pool: since 400 */
+	assert_true(steer_store_put_pin(st, "db", "main", 500));
+	assert_true(steer_store_put_pin(st, "db", NULL, 600));   /* cleared */
+	assert_true(steer_store_put_pin(st, "gone", NULL, 700)); /* nothing to clear */
+	assert_false(steer_store_put_pin(st, NULL, "main", 800));
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(stats(st).written, 7);
+	steer_store_free(st);
+
+	check_lines(steer_store_restore_pins(fx->path, collect_pin, &r, &err), &r, want, 2);
+}
+
+static void put_pool_t(struct steer_store *st, int64_t time_ms, const char *pool, const char *to)
+{
+	const struct steer_store_transition t = {
+		.time_ms = time_ms, .kind = STEER_STORE_POOL, .pool = pool, .to = to};
+
+	assert_true(steer_store_put_transition(st, &t));
+}
+
+static void test_restore_pools(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	static const char *const want[] = {"api unhealthy 50", "db unhealthy 10",
+					   "www healthy 300"};
+	struct steer_store *st = start(&o);
+	struct restored r = {0};
+	struct steer_err err = {0};
+
+	put_pool_t(st, 100, "www", "unhealthy");
+	put_pool_t(st, 300, "www", "healthy");
+	put_pool_t(st, 200, "www", "unhealthy"); /* older, though written later */
+	put_pool_t(st, 50, "api", "unhealthy");
+	put_pool_t(st, 10, "db", "healthy");
+	put_pool_t(st, 10, "db", "unhealthy");          /* same time: the later row wins */
+	put_origin_t(st, 500, "other", "web1", "down"); /* not a pool transition */
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+
+	check_lines(steer_store_restore_pools(fx->path, collect_pool, &r, &err), &r, want, 3);
+}
+
+/* A database of schema version 1 (the tables of migration 1, written compactly), with a
+ * few rows. */
+static const char schema_v1[] =
+	"CREATE TABLE origins (id INTEGER PRIMARY KEY, pool TEXT NOT NULL, name TEXT NOT NULL,"
+	" address TEXT NOT NULL, first_seen_ms INTEGER NOT NULL, UNIQUE (pool, name, address));"
+	"CREATE TABLE probes (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+	" origin_id INTEGER NOT NULL REFERENCES origins (id), ok INTEGER NOT NULL,"
+	" rtt_ms INTEGER NOT NULL, http_status INTEGER NOT NULL, reason TEXT);"
+	"CREATE INDEX probes_time ON probes (time_ms);"
+	"CREATE INDEX probes_origin_time ON probes (origin_id, time_ms);"
+	"CREATE TABLE origin_transitions (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+	" origin_id INTEGER NOT NULL REFERENCES origins (id), pool TEXT NOT NULL,"
+	" origin TEXT NOT NULL, address TEXT NOT NULL, from_state TEXT,"
+	" to_state TEXT NOT NULL, reason TEXT);"
+	"CREATE INDEX origin_transitions_origin"
+	" ON origin_transitions (pool, origin, address, time_ms);"
+	"CREATE TABLE pool_transitions (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+	" pool TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, reason TEXT);"
+	"CREATE INDEX pool_transitions_time ON pool_transitions (time_ms);"
+	"CREATE TABLE balancer_transitions (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL,"
+	" balancer TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, reason TEXT);"
+	"CREATE INDEX balancer_transitions_time ON balancer_transitions (time_ms);"
+	"INSERT INTO origins VALUES (1, 'www', 'web1', '192.0.2.10', 100);"
+	"INSERT INTO probes VALUES (1, 100, 1, 0, 5, 503, 'HTTP 503');"
+	"INSERT INTO origin_transitions VALUES (1, 100, 1, 'www', 'web1', '192.0.2.10',"
+	" 'up', 'down', 'HTTP 503');"
+	"INSERT INTO pool_transitions VALUES (1, 100, 'www', 'healthy', 'unhealthy', NULL);"
+	"INSERT INTO balancer_transitions VALUES (1, 100, 'api', 'www', 'fallback:b', NULL);"
+	"PRAGMA user_version = 1;";
+
+/* The schema, blind to spaces (the fixture above writes migration 1 more compactly). */
+static const char schema_sql[] =
+	"SELECT type, name, replace(sql, ' ', '') FROM sqlite_master ORDER BY name";
+
+static void test_migrate_v1(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {.path = fx->path, .retention_days = KEEP_ALL};
+	struct steer_store_opts fresh_o = o;
+	char fresh[400], migrated[4096], want[4096];
+	struct steer_store *st;
+	struct restored r = {0};
+	struct steer_err err = {0};
+
+	q_exec(fx->path, schema_v1);
+	/* restore runs before the writer migrates: the old tables read, the new ones absent */
+	assert_int_equal(steer_store_restore(fx->path, collect, &r, &err), 1);
+	assert_int_equal(steer_store_restore_pools(fx->path, collect_pool, &r, &err), 1);
+	assert_int_equal(steer_store_restore_overrides(fx->path, collect_override, &r, &err), 0);
+	assert_int_equal(steer_store_restore_pins(fx->path, collect_pin, &r, &err), 0);
+	assert_string_equal(r.line[0], "www/web1/192.0.2.10 down 100");
+	assert_string_equal(r.line[1], "www unhealthy 100");
+
+	st = start(&o);
+	put_override(st, 200, "www", "web1", "drain", "upgrade", 0, "api");
+	assert_true(steer_store_put_pin(st, "api", "www", 200));
+	assert_true(put(st, 200, "web1", 7)); /* the existing origin row is reused */
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), SCHEMA_VERSION);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origins"), 1);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 2);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origin_transitions"), 1);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM balancer_transitions"), 1);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM override_log"), 1);
+	r.n = 0;
+	assert_int_equal(steer_store_restore_overrides(fx->path, collect_override, &r, &err), 1);
+	assert_int_equal(steer_store_restore_pins(fx->path, collect_pin, &r, &err), 1);
+	assert_string_equal(r.line[0], "www/web1 drain \"upgrade\" 200 until=0 restore");
+	assert_string_equal(r.line[1], "api->www 200");
+
+	/* the upgraded schema is the one a new database gets */
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db", fx->dir);
+	fresh_o.path = fresh;
+	st = start(&fresh_o);
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+	assert_string_equal(rows(fx->path, schema_sql, 64, migrated, sizeof(migrated)),
+			    rows(fresh, schema_sql, 64, want, sizeof(want)));
 }
 
 static void test_reopen(void **state)
@@ -367,7 +626,7 @@ static void test_reopen(void **state)
 	assert_int_equal(steer_store_flush(st, 2000), 0);
 	assert_true(stats(st).db_ok);
 	steer_store_free(st);
-	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origins"), 1);
 	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 2);
 	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM origin_transitions"), 1);
@@ -438,7 +697,7 @@ static void test_corrupt(void **state)
 	assert_true(aside[0] != '\0');
 	assert_int_equal(stat(aside, &sb), 0);
 	assert_int_equal(sb.st_size, 8704); /* the old bytes, untouched */
-	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(fx->path, "PRAGMA user_version"), SCHEMA_VERSION);
 	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 1);
 }
 
@@ -681,6 +940,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_missing_and_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
