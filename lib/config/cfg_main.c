@@ -3,10 +3,13 @@
  * are checked last because they name pools from pools_dir.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -21,10 +24,11 @@
 #define BALANCER_TTL_MAX 604800u
 #define WORKERS_MAX      64u
 #define CPU_SETSIZE_MAX  1024 /* glibc's cpu_set_t */
+#define FAILBACK_MAX_S   86400u
 
 static const char *const main_keys[] = {
 	"listen",  "zone",    "balancers", "pools_dir", "monitors_dir", "state", "identity",
-	"version", "workers", "tcp",       "udp",       "affinity",     NULL,
+	"version", "workers", "tcp",       "udp",       "affinity",     "api",   NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -36,10 +40,20 @@ static const char *const state_keys[] = {"path", "retention_days", NULL};
 static const char *const tcp_keys[] = {"max_clients", "idle_timeout", NULL};
 static const char *const udp_keys[] = {"batch_wait_us", NULL};
 static const char *const affinity_keys[] = {"dns", "monitor", NULL};
+static const char *const api_keys[] = {"listen", "token_file", "public_read", NULL};
 static const char *const balancer_keys[] = {
-	"name", "ttl", "failover_ttl", "steering_policy", "default_pools", "fallback_pool", NULL,
+	"name",
+	"ttl",
+	"failover_ttl",
+	"steering_policy",
+	"default_pools",
+	"fallback_pool",
+	"failback",
+	"failback_hold",
+	NULL,
 };
 static const char *const policy_names[] = {"failover", "random", NULL};
+static const char *const failback_names[] = {"auto", "manual", NULL};
 
 static int parse_port(const char *s, uint16_t *port)
 {
@@ -95,38 +109,49 @@ static int parse_listen_addr(const char *text, struct steer_listen *l)
 	return 0;
 }
 
+/*
+ * The array of "address:port" strings at @p path, allocated for every element (entries are
+ * filled by listen_entry()). @return NULL after reporting a wrong type or an empty array.
+ */
+static struct steer_listen *listen_array(struct cfg_ctx *c, const json_t *arr, const char *path)
+{
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		steer_cfg_err(c, path, "must be a non-empty array of \"address:port\" strings");
+		return NULL;
+	}
+	return steer_cfg_calloc(c, json_array_size(arr), sizeof(struct steer_listen));
+}
+
+/* One listen string @p v at @p path into @p l. @return 0, or -1 (reported, @p l zeroed). */
+static int listen_entry(struct cfg_ctx *c, const json_t *v, const char *path,
+			struct steer_listen *l)
+{
+	if (!json_is_string(v)) {
+		steer_cfg_err(c, path, "must be a string");
+		return -1;
+	}
+	if (parse_listen_addr(json_string_value(v), l) < 0) {
+		memset(l, 0, sizeof(*l));
+		steer_cfg_err(c, path, "must be \"IPv4:port\" or \"[IPv6]:port\"");
+		return -1;
+	}
+	l->text = steer_cfg_strdup(c, json_string_value(v));
+	return 0;
+}
+
 static void parse_listen(struct cfg_ctx *c, const json_t *root)
 {
 	struct steer_config *cfg = c->cfg;
 	char sub[CFG_PATH_MAX];
 	json_t *arr;
-	size_t i;
 
 	if (steer_cfg_get(c, root, "", "listen", true, &arr) <= 0)
 		return;
-	if (!json_is_array(arr) || json_array_size(arr) == 0) {
-		steer_cfg_err(c, "listen", "must be a non-empty array of \"address:port\" strings");
-		return;
-	}
-	cfg->listen = steer_cfg_calloc(c, json_array_size(arr), sizeof(*cfg->listen));
-	if (cfg->listen == NULL)
-		return;
-	for (i = 0; i < json_array_size(arr); i++) {
-		json_t *v = json_array_get(arr, i);
-		struct steer_listen *l = &cfg->listen[cfg->n_listen];
-
+	cfg->listen = listen_array(c, arr, "listen");
+	for (size_t i = 0; cfg->listen != NULL && i < json_array_size(arr); i++) {
 		steer_cfg_path_idx(sub, sizeof(sub), "listen", i);
-		if (!json_is_string(v)) {
-			steer_cfg_err(c, sub, "must be a string");
-			continue;
-		}
-		if (parse_listen_addr(json_string_value(v), l) < 0) {
-			memset(l, 0, sizeof(*l));
-			steer_cfg_err(c, sub, "must be \"IPv4:port\" or \"[IPv6]:port\"");
-			continue;
-		}
-		l->text = steer_cfg_strdup(c, json_string_value(v));
-		cfg->n_listen++;
+		if (listen_entry(c, json_array_get(arr, i), sub, &cfg->listen[cfg->n_listen]) == 0)
+			cfg->n_listen++;
 	}
 }
 
@@ -397,6 +422,241 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 	}
 }
 
+/* 127.0.0.0/8 and ::1 (also as ::ffff:127.x.y.z): only this host can connect. */
+static bool listen_is_loopback(const struct steer_listen *l)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&l->ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&l->ss;
+
+	if (l->ss.ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127;
+}
+
+/*
+ * Whether TCP listeners on @p a and @p b would claim the same port: same family and port,
+ * and the same address, or a wildcard (0.0.0.0, ::) on either side if @p wildcard.
+ */
+static bool listen_overlap(const struct steer_listen *a, const struct steer_listen *b,
+			   bool wildcard)
+{
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&a->ss;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)&b->ss;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)&b->ss;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port &&
+		       (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
+			(wildcard && (a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+				      b4->sin_addr.s_addr == htonl(INADDR_ANY))));
+	return a6->sin6_port == b6->sin6_port &&
+	       (IN6_ARE_ADDR_EQUAL(&a6->sin6_addr, &b6->sin6_addr) ||
+		(wildcard && (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+			      IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr))));
+}
+
+/* The @p n-th API listen address, at @p path, against the earlier ones and the DNS ones. */
+static void api_listen_check(struct cfg_ctx *c, const char *path, const struct steer_api_conf *a,
+			     size_t n)
+{
+	const struct steer_config *cfg = c->cfg;
+	const struct steer_listen *l = &a->listen[n];
+
+	if (l->text == NULL)
+		return; /* out of memory, already recorded */
+	for (size_t i = 0; i < n; i++) {
+		if (listen_overlap(&a->listen[i], l, false)) {
+			steer_cfg_err(c, path, "\"%s\" is listed twice", l->text);
+			break;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		if (listen_overlap(&cfg->listen[i], l, true)) {
+			steer_cfg_err(c, path,
+				      "conflicts with DNS listen address \"%s\" (both use TCP)",
+				      cfg->listen[i].text);
+			break;
+		}
+	}
+	if (a->token_file == NULL && !listen_is_loopback(l))
+		steer_cfg_err(c, path, "a non-loopback API address needs api.token_file");
+}
+
+static void api_listen(struct cfg_ctx *c, const json_t *api, struct steer_api_conf *a)
+{
+	char sub[CFG_PATH_MAX];
+	json_t *arr;
+
+	if (steer_cfg_get(c, api, "api", "listen", false, &arr) == 0) {
+		a->listen = steer_cfg_calloc(c, 1, sizeof(*a->listen));
+		if (a->listen == NULL || parse_listen_addr(STEER_DEFAULT_API_LISTEN, a->listen) < 0)
+			return;
+		a->listen[0].text = steer_cfg_strdup(c, STEER_DEFAULT_API_LISTEN);
+		a->n_listen = 1;
+		api_listen_check(c, "api", a, 0);
+		return;
+	}
+	a->listen = listen_array(c, arr, "api.listen");
+	for (size_t i = 0; a->listen != NULL && i < json_array_size(arr); i++) {
+		steer_cfg_path_idx(sub, sizeof(sub), "api.listen", i);
+		if (listen_entry(c, json_array_get(arr, i), sub, &a->listen[a->n_listen]) == 0)
+			api_listen_check(c, sub, a, a->n_listen++);
+	}
+}
+
+static bool token_space(unsigned char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
+/* The token in the @p n bytes of @p buf (room for one more byte), trimmed, into a->token. */
+static void token_parse(struct cfg_ctx *c, struct steer_api_conf *a, char *buf, size_t n)
+{
+	size_t lo = 0, hi = n;
+	bool ok;
+
+	while (lo < hi && token_space((unsigned char)buf[lo]))
+		lo++;
+	while (hi > lo && token_space((unsigned char)buf[hi - 1]))
+		hi--;
+	ok = hi - lo >= STEER_API_TOKEN_MIN;
+	for (size_t i = lo; ok && i < hi; i++)
+		ok = (unsigned char)buf[i] > ' ' && (unsigned char)buf[i] < 0x7f;
+	if (!ok) {
+		steer_cfg_err(c, "api.token_file",
+			      "%s must hold a token of at least %d printable ASCII characters "
+			      "without spaces",
+			      a->token_file, STEER_API_TOKEN_MIN);
+		return;
+	}
+	buf[hi] = '\0';
+	a->token = steer_cfg_strdup(c, buf + lo);
+}
+
+/* Up to @p size bytes of @p fd into @p buf. @return the count, or -errno. */
+static ssize_t read_upto(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/* Check the open token file @p fd, then read and parse it. */
+static void token_load(struct cfg_ctx *c, struct steer_api_conf *a, int fd)
+{
+	const char *path = a->token_file;
+	char buf[STEER_API_TOKEN_FILE_MAX + 2], eb[128]; /* one more byte, and a NUL */
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0) {
+		steer_cfg_err(c, "api.token_file", "cannot stat %s: %s", path,
+			      steer_errno_str(errno, eb, sizeof(eb)));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		steer_cfg_err(c, "api.token_file", "%s is not a regular file", path);
+		return;
+	}
+	if ((st.st_mode & 077) != 0) {
+		steer_cfg_err(c, "api.token_file", "%s is readable by other users; chmod 600 it",
+			      path);
+		return;
+	}
+	n = read_upto(fd, buf, STEER_API_TOKEN_FILE_MAX + 1); /* one more: is it too big? */
+	if (n < 0)
+		steer_cfg_err(c, "api.token_file", "cannot read %s: %s", path,
+			      steer_errno_str((int)-n, eb, sizeof(eb)));
+	else if (n > STEER_API_TOKEN_FILE_MAX)
+		steer_cfg_err(c, "api.token_file", "%s is larger than %d bytes", path,
+			      STEER_API_TOKEN_FILE_MAX);
+	else
+		token_parse(c, a, buf, (size_t)n);
+}
+
+/* Whether the folder that would hold a->token_file exists. */
+static bool token_dir_exists(struct cfg_ctx *c, const struct steer_api_conf *a)
+{
+	char *dir = steer_cfg_strdup(c, a->token_file);
+	char *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+	struct stat st;
+	bool ok;
+
+	if (dir == NULL)
+		return true; /* out of memory, already recorded */
+	if (slash != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	ok = stat(slash != NULL ? dir : ".", &st) == 0 && S_ISDIR(st.st_mode);
+	free(dir);
+	return ok;
+}
+
+/*
+ * `api.token_file`. Opened non-blocking and checked with fstat() on the open descriptor, so
+ * a FIFO cannot stall the load and the file checked is the file read. A file that does not
+ * exist yet, in a folder that does, is fine: steerd creates it.
+ */
+static void api_token_file(struct cfg_ctx *c, const json_t *api, struct steer_api_conf *a)
+{
+	const char *s;
+	char eb[128];
+	int fd, e;
+
+	if (steer_cfg_str(c, api, "api", "token_file", false, &s) <= 0)
+		return;
+	if (s[0] == '\0') {
+		steer_cfg_err(c, "api.token_file", "must not be empty");
+		return;
+	}
+	a->token_file = steer_cfg_resolve(c, c->cfg->dir, s);
+	if (a->token_file == NULL)
+		return;
+	fd = open(a->token_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		token_load(c, a, fd);
+		close(fd);
+		return;
+	}
+	e = errno;
+	if (e == ENOENT && token_dir_exists(c, a))
+		a->token_missing = true;
+	else
+		steer_cfg_err(c, "api.token_file", "cannot open %s: %s", a->token_file,
+			      steer_errno_str(e, eb, sizeof(eb)));
+}
+
+/* `api`: the HTTP API; absent = no API. Needs the DNS listen addresses (parsed first). */
+static void parse_api(struct cfg_ctx *c, json_t *root)
+{
+	struct steer_api_conf *a = &c->cfg->api;
+	json_t *api;
+
+	if (steer_cfg_get(c, root, "", "api", false, &api) <= 0 ||
+	    !steer_cfg_object(c, api, "api", api_keys))
+		return;
+	a->enabled = true;
+	a->public_read = STEER_DEFAULT_API_PUBLIC_READ;
+	steer_cfg_bool(c, api, "api", "public_read", &a->public_read);
+	api_token_file(c, api, a);
+	api_listen(c, api, a);
+}
+
 void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 {
 	if (!steer_cfg_object(c, root, "", main_keys))
@@ -408,6 +668,7 @@ void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 				       &c->monitors_dir) > 0;
 	parse_state(c, root);
 	parse_server(c, root);
+	parse_api(c, root);
 }
 
 static const struct steer_pool *pool_ref(struct cfg_ctx *c, const char *path, const char *name)
@@ -518,6 +779,29 @@ static void balancer_unique(struct cfg_ctx *c, const char *path, size_t idx)
 	}
 }
 
+/* `failback`, `failback_hold`: only a failover balancer has an earlier pool to go back to. */
+static void balancer_failback(struct cfg_ctx *c, const json_t *obj, const char *path,
+			      struct steer_balancer *b)
+{
+	uint32_t hold_s = STEER_DEFAULT_FAILBACK_HOLD_S;
+	int failback = STEER_DEFAULT_FAILBACK;
+	char sub[CFG_PATH_MAX];
+
+	steer_cfg_enum(c, obj, path, "failback", failback_names, &failback);
+	steer_cfg_uint(c, obj, path, "failback_hold", false, 0, FAILBACK_MAX_S, &hold_s);
+	if (b->policy == STEER_POLICY_FAILOVER) {
+		b->failback = (enum steer_failback)failback;
+		b->failback_hold_ms = hold_s * 1000;
+		return;
+	}
+	if (failback != STEER_DEFAULT_FAILBACK)
+		steer_cfg_err_key(c, steer_cfg_path(sub, sizeof(sub), path, "failback"),
+				  "failback applies only to steering_policy \"failover\"");
+	if (hold_s != STEER_DEFAULT_FAILBACK_HOLD_S)
+		steer_cfg_err_key(c, steer_cfg_path(sub, sizeof(sub), path, "failback_hold"),
+				  "failback_hold applies only to steering_policy \"failover\"");
+}
+
 static void parse_balancer(struct cfg_ctx *c, json_t *obj, const char *path, size_t idx)
 {
 	struct steer_balancer *b = &c->cfg->balancers[idx];
@@ -538,6 +822,7 @@ static void parse_balancer(struct cfg_ctx *c, json_t *obj, const char *path, siz
 	steer_cfg_enum(c, obj, path, "steering_policy", policy_names, &policy);
 	b->policy = (enum steer_policy)policy;
 	balancer_pools(c, obj, path, b);
+	balancer_failback(c, obj, path, b);
 }
 
 void steer_cfg_balancers(struct cfg_ctx *c, json_t *root)

@@ -397,6 +397,15 @@ static void zone_fini(struct steer_zone_conf *z)
 	free(z->zone_file);
 }
 
+static void api_fini(struct steer_api_conf *a)
+{
+	for (size_t i = 0; i < a->n_listen; i++)
+		free(a->listen[i].text);
+	free(a->listen);
+	free(a->token_file);
+	free(a->token);
+}
+
 void steer_config_free(struct steer_config *cfg)
 {
 	if (cfg == NULL)
@@ -406,6 +415,7 @@ void steer_config_free(struct steer_config *cfg)
 	free(cfg->listen);
 	free(cfg->cpus_dns.cpu);
 	free(cfg->cpus_monitor.cpu);
+	api_fini(&cfg->api);
 	zone_fini(&cfg->zone);
 	for (size_t i = 0; i < cfg->n_balancers; i++) {
 		free(cfg->balancers[i].name);

@@ -35,6 +35,14 @@
 #define STEER_DEFAULT_EXPECTED_CODES "2xx"
 #define STEER_DEFAULT_WORKERS        0
 
+/* The HTTP API (`api`) and balancer failback. */
+#define STEER_DEFAULT_API_LISTEN      "127.0.0.1:8053" /* when `api` has no `listen` */
+#define STEER_DEFAULT_API_PUBLIC_READ false
+#define STEER_API_TOKEN_MIN           16   /* characters of a token, at least */
+#define STEER_API_TOKEN_FILE_MAX      4096 /* bytes of api.token_file, at most */
+#define STEER_DEFAULT_FAILBACK        STEER_FAILBACK_AUTO
+#define STEER_DEFAULT_FAILBACK_HOLD_S 0
+
 /** Where a value came from, for error messages of later stages (zone records). */
 struct steer_src_pos {
 	const char *file; /* owned by the config's string pool */
@@ -138,6 +146,12 @@ enum steer_policy {
 	STEER_POLICY_RANDOM,
 };
 
+/** How a `failover` balancer returns to its preferred pool once that pool is healthy. */
+enum steer_failback {
+	STEER_FAILBACK_AUTO,   /* at once (after failback_hold_ms) */
+	STEER_FAILBACK_MANUAL, /* only when an operator says so (`steerctl failback NAME`) */
+};
+
 struct steer_balancer {
 	char *name; /* as written ("api" or "api.lb.example.test.") */
 	char *fqdn; /* absolute, lower case, with the trailing dot */
@@ -148,6 +162,10 @@ struct steer_balancer {
 	size_t n_pools;
 	const struct steer_pool *fallback; /* NULL if none */
 	uint32_t index;                    /* position in cfg->balancers: slot in snapshots */
+	/* failover only (other policies keep the defaults): how answers return to an earlier
+	 * pool, and how long it must stay healthy, continuously, before they do */
+	enum steer_failback failback;
+	uint32_t failback_hold_ms;
 	struct steer_src_pos pos;
 };
 
@@ -183,6 +201,20 @@ struct steer_listen {
 	socklen_t len;
 };
 
+/**
+ * The HTTP API (`api` in steerd.json). Without `api` every field is zero: @c enabled is
+ * false and nothing listens. Strings and the listen array are owned by the config.
+ */
+struct steer_api_conf {
+	bool enabled;
+	struct steer_listen *listen; /* at least one; STEER_DEFAULT_API_LISTEN if not given */
+	size_t n_listen;
+	char *token_file;   /* resolved against the main file's folder; NULL = no token */
+	char *token;        /* the file's token, trimmed (a secret: never log it); NULL if none */
+	bool token_missing; /* token_file does not exist (yet): steerd creates it */
+	bool public_read;   /* read-only requests need no token */
+};
+
 struct steer_config {
 	char *path; /* main file as given */
 	char *dir;  /* its folder; relative paths resolve against it */
@@ -196,6 +228,7 @@ struct steer_config {
 	uint32_t udp_batch_wait_us;     /* how long a busy UDP worker waits for a fuller batch */
 	struct steer_cpus cpus_dns;     /* affinity.dns: UDP workers (one CPU each) and TCP */
 	struct steer_cpus cpus_monitor; /* affinity.monitor: monitor and store writer threads */
+	struct steer_api_conf api;
 	struct steer_zone_conf zone;
 	struct steer_balancer *balancers;
 	size_t n_balancers;

@@ -64,6 +64,17 @@ static void put(const char *rel, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* @p len bytes of @p data into @p rel, with permissions @p mode. */
+static void put_bytes(const char *rel, const char *data, size_t len, mode_t mode)
+{
+	FILE *f = fopen(rel, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(rel, mode), 0);
+}
+
 /* steerd.json with @p balancers in the balancers array and @p extra after it. */
 static void put_main(const char *balancers, const char *extra)
 {
@@ -257,6 +268,14 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->balancers[0].failover_ttl_s, 10);
 	assert_int_equal(cfg->balancers[0].policy, STEER_POLICY_FAILOVER);
 	assert_null(cfg->balancers[0].fallback);
+	assert_int_equal(cfg->balancers[0].failback, STEER_FAILBACK_AUTO);
+	assert_int_equal(cfg->balancers[0].failback_hold_ms, 0);
+	assert_false(cfg->api.enabled);
+	assert_int_equal(cfg->api.n_listen, 0);
+	assert_null(cfg->api.listen);
+	assert_null(cfg->api.token_file);
+	assert_null(cfg->api.token);
+	assert_false(cfg->api.token_missing);
 	p = pool(cfg, "web");
 	assert_true(p->enabled);
 	assert_int_equal(p->max_answers, 8);
@@ -754,6 +773,255 @@ static void test_errors_accumulate(void **state)
 	steer_errs_fini(&errs);
 }
 
+/* ---- api ------------------------------------------------------------------------------ */
+
+static void test_api_values(void **state)
+{
+	static const char tok[] = " \t0123456789abcdef-_~!\r\n\n";
+	const struct sockaddr_in6 *s6;
+	struct steer_config *cfg;
+
+	(void)state;
+	put_bytes("api.token", tok, sizeof(tok) - 1, 0600);
+	put_main(base_balancer, ",\n \"api\": {\"listen\": [\"127.0.0.1:8053\", \"[::1]:8054\","
+				" \"0.0.0.0:9000\"], \"token_file\": \"api.token\","
+				" \"public_read\": true}");
+	cfg = load_ok("steerd.json");
+	assert_true(cfg->api.enabled);
+	assert_int_equal(cfg->api.n_listen, 3);
+	assert_string_equal(cfg->api.listen[1].text, "[::1]:8054");
+	s6 = (const struct sockaddr_in6 *)&cfg->api.listen[1].ss;
+	assert_int_equal(s6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(s6->sin6_port), 8054);
+	assert_string_equal(cfg->api.token_file, "api.token");
+	assert_string_equal(cfg->api.token, "0123456789abcdef-_~!");
+	assert_false(cfg->api.token_missing);
+	assert_true(cfg->api.public_read);
+	steer_config_free(cfg);
+}
+
+/* `"api": {}`: the API on STEER_DEFAULT_API_LISTEN, no token, GETs need a token. */
+static void test_api_defaults(void **state)
+{
+	const struct sockaddr_in *s4;
+	struct steer_config *cfg;
+
+	(void)state;
+	put_main(base_balancer, ", \"api\": {}");
+	cfg = load_ok("steerd.json");
+	assert_true(cfg->api.enabled);
+	assert_int_equal(cfg->api.n_listen, 1);
+	assert_string_equal(cfg->api.listen[0].text, STEER_DEFAULT_API_LISTEN);
+	s4 = (const struct sockaddr_in *)&cfg->api.listen[0].ss;
+	assert_int_equal(s4->sin_family, AF_INET);
+	assert_int_equal(ntohs(s4->sin_port), 8053);
+	assert_int_equal(ntohl(s4->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_null(cfg->api.token_file);
+	assert_null(cfg->api.token);
+	assert_false(cfg->api.token_missing);
+	assert_false(cfg->api.public_read);
+	steer_config_free(cfg);
+}
+
+/* A token file that does not exist yet is no error (steerd creates it); the path is resolved. */
+static void test_api_token_missing(void **state)
+{
+	struct steer_config *cfg;
+	char path[PATH_MAX + 32], want[PATH_MAX + 64];
+
+	(void)state;
+	assert_int_equal(mkdir("secrets", 0700), 0);
+	put_main(base_balancer, ", \"api\": {\"listen\": [\"[::]:8053\", \"127.0.0.2:8053\"],"
+				" \"token_file\": \"secrets/api.token\"}");
+	snprintf(path, sizeof(path), "%s/steerd.json", tmpdir);
+	assert_int_equal(chdir("/"), 0);
+	cfg = load_ok(path);
+	snprintf(want, sizeof(want), "%s/secrets/api.token", tmpdir);
+	assert_string_equal(cfg->api.token_file, want);
+	assert_null(cfg->api.token);
+	assert_true(cfg->api.token_missing);
+	assert_int_equal(cfg->api.n_listen, 2);
+	steer_config_free(cfg);
+}
+
+/* A token of exactly the file size limit is fine; one byte more is not (next test). */
+static void test_api_token_size_limit(void **state)
+{
+	struct steer_config *cfg;
+	char *big = malloc(STEER_API_TOKEN_FILE_MAX);
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'k', STEER_API_TOKEN_FILE_MAX);
+	put_bytes("api.token", big, STEER_API_TOKEN_FILE_MAX, 0400);
+	put_main(base_balancer, ", \"api\": {\"token_file\": \"api.token\"}");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(strlen(cfg->api.token), STEER_API_TOKEN_FILE_MAX);
+	steer_config_free(cfg);
+	free(big);
+}
+
+static void test_api_errors(void **state)
+{
+	(void)state;
+	put_main(base_balancer,
+		 ",\n \"api\": {\"listen\": [\"127.0.0.1:8053\", \"127.0.0.1\", 8053,\n"
+		 "   \"127.0.0.1:8053\", \"[::1]:5353\", \"0.0.0.0:5353\", \"192.0.2.1:80\","
+		 " \"[::]:80\",\n   \"[::ffff:127.0.0.1]:80\", \"127.255.0.1:80\"],"
+		 " \"public_read\": 1, \"tokenfile\": \"x\"}");
+	EXPECT_ERRORS(
+		"steerd.json:10:39: api.listen[1]: must be \"IPv4:port\" or \"[IPv6]:port\"",
+		"steerd.json:10:52: api.listen[2]: must be a string",
+		"steerd.json:11:4: api.listen[3]: \"127.0.0.1:8053\" is listed twice",
+		"steerd.json:11:22: api.listen[4]: conflicts with DNS listen address "
+		"\"[::1]:5353\" (both use TCP)",
+		"steerd.json:11:36: api.listen[5]: conflicts with DNS listen address "
+		"\"127.0.0.1:5353\" (both use TCP)",
+		"steerd.json:11:36: api.listen[5]: a non-loopback API address needs "
+		"api.token_file",
+		"steerd.json:11:52: api.listen[6]: a non-loopback API address needs "
+		"api.token_file",
+		"steerd.json:11:68: api.listen[7]: a non-loopback API address needs "
+		"api.token_file",
+		"steerd.json:12:63: api.public_read: must be true or false",
+		"steerd.json:12:66: api.tokenfile: unknown key (did you mean \"token_file\"?)");
+}
+
+static void test_api_shape_errors(void **state)
+{
+	(void)state;
+	put_main(base_balancer, ",\n \"api\": true, \"apj\": {}");
+	EXPECT_ERRORS("steerd.json:10:9: api: must be an object",
+		      "steerd.json:10:15: apj: unknown key (did you mean \"api\"?)");
+	put_main(base_balancer, ",\n \"api\": {\"listen\": [], \"token_file\": 7}");
+	EXPECT_ERRORS("steerd.json:10:20: api.listen: must be a non-empty array of "
+		      "\"address:port\" strings",
+		      "steerd.json:10:38: api.token_file: must be a string");
+	put_main(base_balancer,
+		 ",\n \"api\": {\"listen\": \"127.0.0.1:8053\", \"token_file\": \"\"}");
+	EXPECT_ERRORS("steerd.json:10:20: api.listen: must be a non-empty array of "
+		      "\"address:port\" strings",
+		      "steerd.json:10:52: api.token_file: must not be empty");
+}
+
+/* The default API address is checked like a written one: here DNS already uses it. */
+static void test_api_default_listen_conflict(void **state)
+{
+	(void)state;
+	put("steerd.json",
+	    "{\"listen\": [\"127.0.0.1:8053\"],\n"
+	    " \"zone\": {\"name\": \"lb.example.test\", \"ns\": [\"ns1.lb.example.test\"],\n"
+	    "   \"soa\": {\"mname\": \"ns1.lb.example.test\", \"rname\": \"h.example.test\","
+	    " \"serial\": 1, \"refresh\": 1, \"retry\": 1, \"expire\": 1, \"minimum\": 1,"
+	    " \"ttl\": 1}},\n"
+	    " \"api\": {\"public_read\": false}}\n");
+	EXPECT_ERRORS("steerd.json:4:9: api: conflicts with DNS listen address \"127.0.0.1:8053\" "
+		      "(both use TCP)");
+}
+
+/* Load with `api.token_file` = @p file and expect the one error @p msg about it. */
+static void expect_token_error(const char *file, const char *msg)
+{
+	char main_extra[256], want[512];
+
+	snprintf(main_extra, sizeof(main_extra), ",\n \"api\": {\"token_file\": \"%s\"}", file);
+	put_main(base_balancer, main_extra);
+	snprintf(want, sizeof(want), "steerd.json:10:24: api.token_file: %s", msg);
+	EXPECT_ERRORS(want);
+}
+
+static void test_api_token_file_errors(void **state)
+{
+	char big[STEER_API_TOKEN_FILE_MAX + 1];
+
+	(void)state;
+	put_bytes("group.token", "0123456789abcdef\n", 17, 0640);
+	expect_token_error("group.token", "group.token is readable by other users; chmod 600 it");
+	put_bytes("other.token", "0123456789abcdef\n", 17, 0602);
+	expect_token_error("other.token", "other.token is readable by other users; chmod 600 it");
+	expect_token_error("pools", "pools is not a regular file");
+	assert_int_equal(mkfifo("fifo.token", 0600), 0); /* no writer: a blocking open hangs */
+	expect_token_error("fifo.token", "fifo.token is not a regular file");
+	expect_token_error("group.token/x", "cannot open group.token/x: Not a directory");
+	expect_token_error("nowhere/api.token",
+			   "cannot open nowhere/api.token: No such file or directory");
+	memset(big, 'k', sizeof(big));
+	put_bytes("big.token", big, sizeof(big), 0600);
+	expect_token_error("big.token", "big.token is larger than 4096 bytes");
+}
+
+static void test_api_token_content_errors(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		" \n\t ",
+		"0123456789abcde\n",
+		"0123456789 abcdef",
+		"0123456789abcdef\x7f",
+		"0123456789\tabcdef",
+		"0123456789abcd\xc3\xa9",
+	};
+	static const char nul[] = "0123456789\0abcdef";
+	const char *msg = "api.token must hold a token of at least 16 printable ASCII characters "
+			  "without spaces";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put_bytes("api.token", bad[i], strlen(bad[i]), 0600);
+		expect_token_error("api.token", msg);
+	}
+	put_bytes("api.token", nul, sizeof(nul) - 1, 0600);
+	expect_token_error("api.token", msg);
+}
+
+/* ---- balancer failback ---------------------------------------------------------------- */
+
+static void test_failback_values(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	put_main("{\"name\": \"api\", \"default_pools\": [\"web\", \"backup\"], \"failback\": "
+		 "\"manual\", \"failback_hold\": 60},\n"
+		 "    {\"name\": \"b\", \"default_pools\": [\"web\"], \"failback_hold\": 86400},\n"
+		 "    {\"name\": \"c\", \"default_pools\": [\"web\"], \"steering_policy\": "
+		 "\"random\","
+		 " \"failback\": \"auto\", \"failback_hold\": 0}",
+		 "");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->balancers[0].failback, STEER_FAILBACK_MANUAL);
+	assert_int_equal(cfg->balancers[0].failback_hold_ms, 60000);
+	assert_int_equal(cfg->balancers[1].failback, STEER_FAILBACK_AUTO);
+	assert_int_equal(cfg->balancers[1].failback_hold_ms, 86400000);
+	assert_int_equal(cfg->balancers[2].policy, STEER_POLICY_RANDOM);
+	assert_int_equal(cfg->balancers[2].failback, STEER_FAILBACK_AUTO);
+	assert_int_equal(cfg->balancers[2].failback_hold_ms, 0);
+	steer_config_free(cfg);
+}
+
+static void test_failback_errors(void **state)
+{
+	(void)state;
+	put_main("{\"name\": \"a\", \"default_pools\": [\"web\"], \"failback\": \"never\","
+		 " \"failback_hold\": 86401},\n"
+		 "    {\"name\": \"b\", \"default_pools\": [\"web\"], \"failback\": 1,"
+		 " \"failback_hold\": 1.5, \"failbak\": \"auto\"},\n"
+		 "    {\"name\": \"c\", \"default_pools\": [\"web\"], \"steering_policy\": "
+		 "\"random\","
+		 " \"failback\": \"manual\", \"failback_hold\": 30}",
+		 "");
+	EXPECT_ERRORS(
+		"steerd.json:8:57: balancers[0].failback: must be one of \"auto\", \"manual\"",
+		"steerd.json:8:83: balancers[0].failback_hold: must be between 0 and 86400",
+		"steerd.json:9:57: balancers[1].failback: must be a string",
+		"steerd.json:9:77: balancers[1].failback_hold: must be an integer",
+		"steerd.json:9:82: balancers[1].failbak: unknown key (did you mean \"failback\"?)",
+		"steerd.json:10:74: balancers[2].failback: failback applies only to "
+		"steering_policy \"failover\"",
+		"steerd.json:10:96: balancers[2].failback_hold: failback_hold applies only to "
+		"steering_policy \"failover\"");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -789,6 +1057,17 @@ int main(void)
 		T(test_multiple_errors_fixture),
 		T(test_fixture_valid),
 		T(test_errors_accumulate),
+		T(test_api_values),
+		T(test_api_defaults),
+		T(test_api_token_missing),
+		T(test_api_token_size_limit),
+		T(test_api_errors),
+		T(test_api_shape_errors),
+		T(test_api_default_listen_conflict),
+		T(test_api_token_file_errors),
+		T(test_api_token_content_errors),
+		T(test_failback_values),
+		T(test_failback_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
