@@ -194,12 +194,16 @@ static void *udp_main(void *arg)
 	if (wk->pace.wait_us != 0)
 		steer_thread_timer_slack(PACE_SLACK_NS);
 	wk->pace.window_ms = coarse_ms();
-	while (!atomic_load_explicit(&wk->srv->stopping, memory_order_relaxed)) {
+	for (;;) {
 		int n;
 
 		for (int i = 0; i < BATCH; i++)
 			b->in[i].msg_hdr.msg_namelen = sizeof(b->addr[i]);
 		n = recvmmsg(wk->fd, b->in, BATCH, MSG_WAITFORONE, NULL);
+		/* checked before the batch: the wake-up of steer_server_stop() (a socket shut
+		 * for reading) returns one empty message, which is no query */
+		if (atomic_load_explicit(&wk->srv->stopping, memory_order_acquire))
+			break;
 		if (n <= 0)
 			continue; /* timeout (SO_RCVTIMEO), EINTR, or a transient error */
 		udp_batch(wk, b, n);
@@ -333,12 +337,21 @@ int steer_server_start(struct steer_server *srv, struct steer_err *err)
 void steer_server_stop(struct steer_server *srv)
 {
 	atomic_store(&srv->stopping, true);
+	/*
+	 * Wake the workers blocked in recvmmsg() now rather than at their next SO_RCVTIMEO
+	 * (POLL_MS, still the bound if this does not work): on Linux, shutdown() of an
+	 * unconnected UDP socket fails with ENOTCONN but still marks it shut for reading and
+	 * wakes its readers.
+	 */
+	for (size_t i = 0; i < srv->n_udp; i++)
+		if (srv->udp[i].started)
+			(void)shutdown(srv->udp[i].fd, SHUT_RD);
+	steer_tcp_stop(srv->tcp);
 	for (size_t i = 0; i < srv->n_udp; i++) {
 		if (srv->udp[i].started)
 			pthread_join(srv->udp[i].thread, NULL);
 		srv->udp[i].started = false;
 	}
-	steer_tcp_stop(srv->tcp);
 }
 
 static void runtime_free(void *arg)

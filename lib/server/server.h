@@ -61,7 +61,12 @@ size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf,
 /** Start the worker threads. @return 0 or a negative errno. */
 STEER_MUSTCHECK int steer_server_start(struct steer_server *srv, struct steer_err *err);
 
-/** Stop and join every thread (idempotent). */
+/**
+ * Stop and join every thread: returns once no thread of the server runs, promptly even right
+ * after steer_server_start(). Idempotent, and harmless on a server never started. The
+ * sockets stay open until steer_server_free(); a stopped server cannot be started again.
+ * Context: the thread that owns the server; blocks for the joins.
+ */
 void steer_server_stop(struct steer_server *srv);
 
 /** Close the sockets and free @p srv (NULL-safe; stops it first). */

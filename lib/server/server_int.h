@@ -93,13 +93,13 @@ struct retired {
 /** Open TCP listeners for every listen address. */
 int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer_err *err);
 
-/** Start the TCP thread, on @p cpus if any (affinity.dns). */
+/** Start the TCP thread, on @p cpus if any (affinity.dns). @return 0 or a negative errno. */
 int steer_tcp_start(struct steer_tcp *tcp, const struct steer_cpus *cpus, struct steer_err *err);
 
-/** Stop and join the TCP thread (idempotent). */
+/** Stop and join the TCP thread (idempotent; also right after start, before its loop runs). */
 void steer_tcp_stop(struct steer_tcp *tcp);
 
-/** Free (NULL-safe). */
+/** Stop, close the listeners and connections, free (NULL-safe). */
 void steer_tcp_free(struct steer_tcp *tcp);
 
 /** Fill @p client from a socket address. */

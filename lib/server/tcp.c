@@ -53,6 +53,7 @@ struct steer_tcp {
 	struct event_base *base;
 	struct evconnlistener **lis;
 	size_t n_lis;
+	struct event *ev_stop; /* made active by steer_tcp_stop() from another thread */
 	pthread_t thread;
 	bool started;
 	size_t n_conns;
@@ -283,6 +284,16 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 		conn_free(c);
 }
 
+/* Runs on the TCP thread, inside its loop: the break cannot be cleared by a loop start. */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct steer_tcp *t = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(t->base);
+}
+
 int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer_err *err)
 {
 	const struct steer_config *cfg = srv->cfg;
@@ -302,6 +313,9 @@ int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer
 	t->base = event_base_new();
 	t->lis = calloc(cfg->n_listen, sizeof(*t->lis));
 	if (t->base == NULL || t->lis == NULL)
+		goto out;
+	t->ev_stop = event_new(t->base, -1, 0, on_stop, t);
+	if (t->ev_stop == NULL)
 		goto out;
 	for (size_t i = 0; i < cfg->n_listen; i++) {
 		const struct steer_listen *l = &cfg->listen[i];
@@ -353,7 +367,18 @@ void steer_tcp_stop(struct steer_tcp *t)
 {
 	if (t == NULL || !t->started)
 		return;
-	event_base_loopbreak(t->base);
+	/*
+	 * Not event_base_loopbreak() from here: it only sets a flag, which the loop clears when
+	 * it starts, so a stop right after start (the thread not yet in event_base_dispatch())
+	 * would be lost and the join would wait forever. A stop flag tested by the thread before
+	 * its loop has the same gap between the test and the loop start. An active event stays
+	 * queued until the loop runs it, however late the loop starts, and breaks the loop
+	 * from inside. event_base_loopexit() would survive too (it queues a zero timer), but
+	 * it allocates and can fail; event_active() cannot. It is safe from this thread:
+	 * evthread_use_pthreads() ran before the base was made, so the base is locked and its
+	 * loop woken.
+	 */
+	event_active(t->ev_stop, EV_TIMEOUT, 0);
 	pthread_join(t->thread, NULL);
 	t->started = false;
 }
@@ -368,6 +393,8 @@ void steer_tcp_free(struct steer_tcp *t)
 	for (size_t i = 0; i < t->n_lis; i++)
 		evconnlistener_free(t->lis[i]);
 	free(t->lis);
+	if (t->ev_stop != NULL)
+		event_free(t->ev_stop);
 	if (t->base != NULL)
 		event_base_free(t->base);
 	free(t);

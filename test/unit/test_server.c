@@ -1,0 +1,309 @@
+/*
+ * Server lifecycle on real loopback sockets: start and stop at once, many times (the TCP
+ * thread must stop even if it has not reached its event loop yet); stop is idempotent and
+ * a server that never started frees cleanly.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "health/health.h"
+#include "server/server.h"
+#include "zone/zone.h"
+
+#define ROUNDS     200 /* start/stop rounds */
+#define WATCHDOG_S 20  /* the rounds take well under a second; a hang fails here */
+#define N_WORKERS  3   /* per listen address */
+#define PORT_TRIES 200
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	uint16_t port;
+	struct steer_config *cfg;
+	struct steer_zone *zone;
+};
+
+/* xorshift64: a test-side random port, different in parallel runs */
+static uint64_t next_random(void)
+{
+	static uint64_t s;
+	struct timespec ts;
+
+	if (s == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s = ((uint64_t)ts.tv_nsec << 16) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
+	}
+	s ^= s << 13;
+	s ^= s >> 7;
+	s ^= s << 17;
+	return s;
+}
+
+static void loopback(int family, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		s6->sin6_addr = in6addr_loopback;
+		*len = sizeof(*s6);
+	}
+}
+
+/*
+ * Can a plain socket (no SO_REUSEADDR, no SO_REUSEPORT) bind @p port over UDP and TCP on
+ * 127.0.0.1 and ::1? Only if no socket of any kind is bound there.
+ */
+static bool port_is_free(uint16_t port)
+{
+	static const int families[] = {AF_INET, AF_INET6};
+	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+	bool free_ = true;
+
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t t = 0; t < 2; t++) {
+			struct sockaddr_storage ss;
+			socklen_t len;
+			int fd = socket(families[f], types[t] | SOCK_CLOEXEC, 0);
+
+			assert_true(fd >= 0);
+			loopback(families[f], port, &ss, &len);
+			if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+				free_ = false;
+			close(fd);
+		}
+	}
+	return free_;
+}
+
+/* A free port below the kernel's ephemeral range, so no client socket can hold it. */
+static uint16_t pick_port(void)
+{
+	unsigned low = 32768, high = 60999;
+	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	if (fp != NULL) {
+		if (fscanf(fp, "%u %u", &low, &high) != 2)
+			low = 32768;
+		fclose(fp);
+	}
+	if (low < 11000)
+		low = 60000; /* no room below the range: any port, as test/free_port.py does */
+	for (int i = 0; i < PORT_TRIES; i++) {
+		uint16_t port = (uint16_t)(10000 + next_random() % (low - 10000));
+
+		if (port_is_free(port))
+			return port;
+	}
+	fail_msg("no free port found in %d tries", PORT_TRIES);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct steer_errs errs = {0};
+	FILE *fp;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/steer-srv.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/steerd.json", f->dir);
+	f->port = pick_port();
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	fprintf(fp,
+		"{\"listen\": [\"127.0.0.1:%u\", \"[::1]:%u\"], \"workers\": %d,\n"
+		" \"zone\": {\"name\": \"srv.example.test\", \"soa\": {\"mname\":"
+		" \"ns1.srv.example.test\", \"rname\": \"h.example.test\", \"serial\": 1,"
+		" \"refresh\": 1, \"retry\": 1, \"expire\": 1, \"minimum\": 1, \"ttl\": 1},\n"
+		" \"ns\": [\"ns1.srv.example.test\"]},\n"
+		" \"pools_dir\": \"%s/test/data/bb/pools\",\n"
+		" \"monitors_dir\": \"%s/test/data/bb/monitors\",\n"
+		" \"state\": {\"path\": \"%s/steerd.db\"}}\n",
+		f->port, f->port, N_WORKERS, STEER_SRC_DIR, STEER_SRC_DIR, f->dir);
+	fclose(fp);
+	assert_int_equal(steer_config_load(f->path, &f->cfg, &errs), 0);
+	assert_int_equal(steer_zone_new(f->cfg, &f->zone, &errs), 0);
+	steer_errs_fini(&errs);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	steer_zone_free(f->zone);
+	steer_config_free(f->cfg);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A new server on the fixture's config (fails the test if it cannot bind). */
+static struct steer_server *server_new(struct fixture *f)
+{
+	struct steer_health_snapshot *snap = steer_health_snapshot_new(f->cfg->n_origins, 1);
+	struct steer_server *srv = NULL;
+	struct steer_err err = {0};
+
+	assert_non_null(snap);
+	if (steer_server_new(f->cfg, f->zone, snap, &srv, &err) < 0)
+		fail_msg("steer_server_new: %s", err.msg);
+	return srv;
+}
+
+/* Threads of this process whose name is @p comm (steer-udp, steer-tcp). */
+static int count_threads(const char *comm)
+{
+	struct dirent **tasks = NULL;
+	int n_tasks = scandir("/proc/self/task", &tasks, NULL, NULL);
+	int n = 0;
+
+	assert_true(n_tasks > 0);
+	for (int i = 0; i < n_tasks; i++) {
+		char path[300], name[32] = "";
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", tasks[i]->d_name);
+		fp = tasks[i]->d_name[0] != '.' ? fopen(path, "r") : NULL;
+		if (fp != NULL) { /* NULL also if the thread exited while listed */
+			if (fgets(name, sizeof(name), fp) != NULL)
+				name[strcspn(name, "\n")] = '\0';
+			fclose(fp);
+		}
+		n += strcmp(name, comm) == 0;
+		free(tasks[i]);
+	}
+	free(tasks);
+	return n;
+}
+
+/* File scope: it must outlive a test that fails (longjmp) while the watchdog waits. */
+static struct watchdog {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	atomic_int round;
+} watchdog = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/* Fail the whole test binary if the rounds do not finish in time (a stop that hangs). */
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec until;
+	bool hung;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WATCHDOG_S;
+	pthread_mutex_lock(&w->lock);
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cond, &w->lock, &until);
+	hung = !w->done;
+	pthread_mutex_unlock(&w->lock);
+	if (hung) {
+		/* cmocka cannot fail from another thread: report and end the process */
+		fprintf(stderr,
+			"[  FAILED  ] start/stop round %d did not finish in %d s: a stop hangs\n",
+			atomic_load(&w->round), WATCHDOG_S);
+		_exit(1);
+	}
+	return NULL;
+}
+
+/*
+ * Stop right after start, ROUNDS times: the TCP thread is often not yet in its event loop
+ * when the stop reaches it. Every round also checks that stop is idempotent and that free
+ * without a prior stop stops the server.
+ */
+static void test_start_stop_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct watchdog *w = &watchdog;
+	struct steer_err err = {0};
+	pthread_t dog;
+	int rc = 0;
+
+	w->done = false;
+	assert_int_equal(pthread_create(&dog, NULL, watchdog_main, w), 0);
+	for (int i = 0; i < ROUNDS && rc == 0; i++) {
+		struct steer_server *srv = server_new(f);
+
+		atomic_store(&w->round, i);
+		rc = steer_server_start(srv, &err);
+		if (i % 2 == 0) {
+			steer_server_stop(srv);
+			steer_server_stop(srv); /* idempotent */
+		}
+		steer_server_free(srv);
+	}
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(dog, NULL);
+	if (rc < 0)
+		fail_msg("round %d: steer_server_start: %s", atomic_load(&w->round), err.msg);
+	assert_int_equal(count_threads("steer-udp"), 0);
+	assert_int_equal(count_threads("steer-tcp"), 0);
+	assert_true(port_is_free(f->port));
+}
+
+/* Free without start closes everything; stop without start (twice) is harmless. */
+static void test_never_started(void **state)
+{
+	struct fixture *f = *state;
+	struct steer_server *srv = server_new(f);
+
+	assert_false(port_is_free(f->port));
+	steer_server_free(srv);
+	assert_true(port_is_free(f->port));
+
+	srv = server_new(f);
+	steer_server_stop(srv);
+	steer_server_stop(srv);
+	steer_server_free(srv);
+	assert_true(port_is_free(f->port));
+}
+
+/* An optional argument selects tests by name (cmocka pattern, e.g. "test_*_fails"). */
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_start_stop_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_never_started, setup, teardown),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
