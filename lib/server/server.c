@@ -313,25 +313,61 @@ out:
 	return rc;
 }
 
+/* Start the worker of UDP socket @p i: worker w of its listen address, on CPU w of
+ * affinity.dns (round robin). */
+static int udp_start(struct steer_server *srv, size_t i, struct steer_err *err)
+{
+	const struct steer_config *cfg = srv->cfg;
+	const struct steer_cpus *dns = &cfg->cpus_dns;
+	size_t w = i / cfg->n_listen;
+	struct steer_cpus one = {dns->n != 0 ? &dns->cpu[w % dns->n] : NULL, dns->n != 0};
+	int rc = steer_thread_start(&srv->udp[i].thread, &one, 0, "udp worker", udp_main,
+				    &srv->udp[i]);
+	char eb[128], cpu[48] = "";
+
+	if (rc < 0) {
+		if (one.n != 0)
+			snprintf(cpu, sizeof(cpu), " on cpu %u (affinity.dns)",
+				 (unsigned)one.cpu[0]);
+		return steer_err_set(err, rc, "cannot start udp worker %zu of %s%s: %s", w,
+				     cfg->listen[i % cfg->n_listen].text, cpu,
+				     steer_errno_str(-rc, eb, sizeof(eb)));
+	}
+	srv->udp[i].started = true;
+	return 0;
+}
+
+/* Close every UDP socket (once). */
+static void udp_close(struct steer_server *srv)
+{
+	for (size_t i = 0; i < srv->n_udp; i++) {
+		if (srv->udp[i].fd >= 0)
+			close(srv->udp[i].fd);
+		srv->udp[i].fd = -1;
+	}
+}
+
 int steer_server_start(struct steer_server *srv, struct steer_err *err)
 {
-	const struct steer_cpus *dns = &srv->cfg->cpus_dns;
+	int rc = 0;
 
-	for (size_t i = 0; i < srv->n_udp; i++) {
-		/* worker w of every listener runs on CPU w of affinity.dns (round robin) */
-		size_t w = i / srv->cfg->n_listen;
-		struct steer_cpus one = {dns->n != 0 ? &dns->cpu[w % dns->n] : NULL, dns->n != 0};
-		int rc = steer_thread_start(&srv->udp[i].thread, &one, 0, "udp worker", udp_main,
-					    &srv->udp[i]);
-		char eb[128];
-
-		if (rc < 0)
-			return steer_err_set(err, rc, "cannot start udp worker %zu%s: %s", i,
-					     one.n != 0 ? " (affinity.dns)" : "",
-					     steer_errno_str(-rc, eb, sizeof(eb)));
-		srv->udp[i].started = true;
+	for (size_t i = 0; i < srv->n_udp && rc == 0; i++)
+		rc = udp_start(srv, i, err);
+	if (rc == 0)
+		rc = steer_tcp_start(srv->tcp, &srv->cfg->cpus_dns, err);
+	if (rc < 0) {
+		/*
+		 * Serve completely or not at all: a bound UDP socket whose worker never started
+		 * still gets its share of the SO_REUSEPORT group's queries, which nobody reads,
+		 * and a TCP listener accepts connections nobody serves. So stop what started
+		 * and close every socket: the addresses are free at once.
+		 */
+		steer_server_stop(srv);
+		steer_tcp_free(srv->tcp);
+		srv->tcp = NULL;
+		udp_close(srv);
 	}
-	return steer_tcp_start(srv->tcp, dns, err);
+	return rc;
 }
 
 void steer_server_stop(struct steer_server *srv)
@@ -537,8 +573,7 @@ void steer_server_free(struct steer_server *srv)
 		return;
 	steer_server_stop(srv);
 	steer_tcp_free(srv->tcp);
-	for (size_t i = 0; i < srv->n_udp; i++)
-		close(srv->udp[i].fd);
+	udp_close(srv);
 	free(srv->udp);
 	free(srv->ctr);
 	reclaim_locked(srv, true); /* every thread has stopped */

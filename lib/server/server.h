@@ -58,7 +58,17 @@ void steer_server_stats(const struct steer_server *srv, struct steer_server_stat
  */
 size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf, size_t cap);
 
-/** Start the worker threads. @return 0 or a negative errno. */
+/**
+ * Start the UDP workers (worker w of each listen address on CPU w of affinity.dns, round
+ * robin) and the TCP thread (on all of affinity.dns). Call at most once.
+ * On failure nothing serves and nothing stays bound: the threads already started are
+ * stopped and joined and every UDP and TCP socket is closed, so the addresses can be bound
+ * again at once; the server can then only be stopped or freed.
+ * @param err  Receives a message naming the thread that failed, e.g. "cannot start udp
+ *             worker 1 of 127.0.0.1:53 on cpu 7 (affinity.dns): Invalid argument".
+ * @return 0 or a negative errno (-EINVAL: an affinity.dns CPU that cannot be used).
+ * Context: the thread that owns the server.
+ */
 STEER_MUSTCHECK int steer_server_start(struct steer_server *srv, struct steer_err *err);
 
 /**
@@ -69,7 +79,7 @@ STEER_MUSTCHECK int steer_server_start(struct steer_server *srv, struct steer_er
  */
 void steer_server_stop(struct steer_server *srv);
 
-/** Close the sockets and free @p srv (NULL-safe; stops it first). */
+/** Close the sockets and free @p srv (NULL-safe; stops it first; safe after a failed start). */
 void steer_server_free(struct steer_server *srv);
 
 /**

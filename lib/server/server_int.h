@@ -55,7 +55,7 @@ struct udp_pace {
 struct udp_worker {
 	struct steer_server *srv;
 	size_t slot; /* QSBR reader slot */
-	int fd;
+	int fd;      /* -1 once closed */
 	pthread_t thread;
 	bool started;
 	uint64_t rng;

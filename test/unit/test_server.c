@@ -1,12 +1,15 @@
 /*
  * Server lifecycle on real loopback sockets: start and stop at once, many times (the TCP
- * thread must stop even if it has not reached its event loop yet); stop is idempotent and
- * a server that never started frees cleanly.
+ * thread must stop even if it has not reached its event loop yet); a UDP worker that cannot
+ * start fails the start and leaves nothing bound or running; stop is idempotent and a
+ * server that never started frees cleanly.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -17,20 +20,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "core/thread.h"
 #include "health/health.h"
 #include "server/server.h"
 #include "zone/zone.h"
 
-#define ROUNDS     200 /* start/stop rounds */
-#define WATCHDOG_S 20  /* the rounds take well under a second; a hang fails here */
-#define N_WORKERS  3   /* per listen address */
-#define PORT_TRIES 200
+#define ROUNDS      200 /* start/stop rounds */
+#define WATCHDOG_S  20  /* the rounds take well under a second; a hang fails here */
+#define N_WORKERS   3   /* per listen address */
+#define BAD_CPU     4095
+#define N_CLIENTS   16 /* source ports: SO_REUSEPORT spreads them over the workers */
+#define PORT_TRIES  200
+#define QUERY_TRIES 5
 
 struct fixture {
 	char dir[64];
@@ -181,6 +189,33 @@ static struct steer_server *server_new(struct fixture *f)
 	return srv;
 }
 
+/* Replace affinity.dns with @p cpus (the loader refuses CPUs the machine lacks). */
+static void set_dns_cpus(struct fixture *f, const uint16_t *cpus, size_t n)
+{
+	free(f->cfg->cpus_dns.cpu);
+	f->cfg->cpus_dns.cpu = NULL;
+	f->cfg->cpus_dns.n = 0;
+	if (n == 0)
+		return;
+	f->cfg->cpus_dns.cpu = calloc(n, sizeof(*cpus));
+	assert_non_null(f->cfg->cpus_dns.cpu);
+	memcpy(f->cfg->cpus_dns.cpu, cpus, n * sizeof(*cpus));
+	f->cfg->cpus_dns.n = n;
+}
+
+/* A CPU this thread may run on (so a thread pinned to it starts). */
+static uint16_t usable_cpu(void)
+{
+	cpu_set_t set;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			return (uint16_t)c;
+	fail_msg("no usable CPU");
+	return 0;
+}
+
 /* Threads of this process whose name is @p comm (steer-udp, steer-tcp). */
 static int count_threads(const char *comm)
 {
@@ -205,6 +240,39 @@ static int count_threads(const char *comm)
 	}
 	free(tasks);
 	return n;
+}
+
+/* Query "srv.example.test SOA" over UDP from a fresh socket; true if answered. */
+static bool udp_answered(int family, uint16_t port, uint16_t id)
+{
+	static const uint8_t q[] = {0, 0,   0,   0,   0,   1,   0,   0,   0,   0,   0,   0,
+				    3, 's', 'r', 'v', 7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',
+				    4, 't', 'e', 's', 't', 0,   0,   6,   0,   1};
+	struct timeval tv = {.tv_sec = 1};
+	struct sockaddr_storage ss;
+	uint8_t pkt[sizeof(q)], in[512];
+	bool answered = false;
+	socklen_t len;
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	loopback(family, port, &ss, &len);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
+	memcpy(pkt, q, sizeof(q));
+	pkt[0] = (uint8_t)(id >> 8);
+	pkt[1] = (uint8_t)id;
+	for (int i = 0; i < QUERY_TRIES && !answered; i++) {
+		ssize_t n;
+
+		assert_int_equal(send(fd, pkt, sizeof(pkt), 0), (ssize_t)sizeof(pkt));
+		n = recv(fd, in, sizeof(in), 0);
+		/* same ID, QR set, RCODE NOERROR */
+		answered = n >= 12 && in[0] == pkt[0] && in[1] == pkt[1] && (in[2] & 0x80) != 0 &&
+			   (in[3] & 0x0f) == 0;
+	}
+	close(fd);
+	return answered;
 }
 
 /* File scope: it must outlive a test that fails (longjmp) while the watchdog waits. */
@@ -295,12 +363,95 @@ static void test_never_started(void **state)
 	assert_true(port_is_free(f->port));
 }
 
+/* After a start that failed: nothing runs, nothing is bound, a new server serves at once. */
+static void check_failed_start_left_nothing(struct fixture *f, struct steer_server *failed)
+{
+	struct steer_server *srv;
+	struct steer_err err = {0};
+
+	assert_int_equal(count_threads("steer-udp"), 0);
+	assert_int_equal(count_threads("steer-tcp"), 0);
+	assert_true(port_is_free(f->port));
+
+	set_dns_cpus(f, NULL, 0);
+	srv = server_new(f);
+	if (steer_server_start(srv, &err) < 0)
+		fail_msg("second server: %s", err.msg);
+	/* every source port is answered, whichever worker's socket the kernel picks */
+	for (uint16_t i = 0; i < N_CLIENTS; i++) {
+		assert_true(udp_answered(AF_INET, f->port, (uint16_t)(0x100 + i)));
+		assert_true(udp_answered(AF_INET6, f->port, (uint16_t)(0x200 + i)));
+	}
+	steer_server_free(srv);
+	steer_server_stop(failed); /* still safe after the failed start */
+	steer_server_free(failed);
+	assert_true(port_is_free(f->port));
+}
+
+/*
+ * Worker 1 of each listen address is pinned to a CPU that does not exist: workers 0 (both
+ * addresses) have started when worker 1 of 127.0.0.1 fails.
+ */
+static void test_udp_worker_fails(void **state)
+{
+	struct fixture *f = *state;
+	const uint16_t cpus[] = {usable_cpu(), BAD_CPU};
+	struct steer_server *srv;
+	struct steer_err err = {0};
+	char want[128];
+
+	set_dns_cpus(f, cpus, 2);
+	srv = server_new(f);
+	assert_int_equal(steer_server_start(srv, &err), -EINVAL);
+	snprintf(want, sizeof(want), "udp worker 1 of 127.0.0.1:%u on cpu %d (affinity.dns)",
+		 f->port, BAD_CPU);
+	if (strstr(err.msg, want) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", err.msg, want);
+	check_failed_start_left_nothing(f, srv);
+}
+
+/* The very first worker fails: nothing had started, every socket must still be closed. */
+static void test_first_worker_fails(void **state)
+{
+	struct fixture *f = *state;
+	const uint16_t cpus[] = {BAD_CPU};
+	struct steer_server *srv;
+	struct steer_err err = {0};
+
+	set_dns_cpus(f, cpus, 1);
+	srv = server_new(f);
+	assert_int_equal(steer_server_start(srv, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "udp worker 0 of 127.0.0.1:"));
+	check_failed_start_left_nothing(f, srv);
+}
+
+/* Every UDP worker starts, the TCP thread (on all of affinity.dns) does not. */
+static void test_tcp_thread_fails(void **state)
+{
+	struct fixture *f = *state;
+	const uint16_t cpus[] = {usable_cpu(), BAD_CPU};
+	struct steer_server *srv;
+	struct steer_err err = {0};
+	uint32_t workers = f->cfg->workers;
+
+	set_dns_cpus(f, cpus, 2);
+	f->cfg->workers = 1; /* only the usable CPU gets a UDP worker */
+	srv = server_new(f);
+	f->cfg->workers = workers;
+	assert_int_equal(steer_server_start(srv, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "tcp thread"));
+	check_failed_start_left_nothing(f, srv);
+}
+
 /* An optional argument selects tests by name (cmocka pattern, e.g. "test_*_fails"). */
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_stop_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_started, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_worker_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_worker_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_thread_fails, setup, teardown),
 	};
 
 	if (argc > 1)
