@@ -1,0 +1,165 @@
+/*
+ * `steerctl status`: GET /v1/status as a balancer table (with a line under each
+ * balancer whose failback is pending), then one header line and one origin table per
+ * pool. Ages are measured against the server's now_ms, so a skewed clock here does not
+ * show "-3m ago".
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define CELL 512 /* bytes of a formatted cell */
+
+static int add_balancer(struct ctl_table *t, const json_t *b, int64_t now_ms)
+{
+	const json_t *pending = json_object_get(b, "failback_pending");
+	char ttl[24], since[32], line[CELL];
+	const char *cells[5];
+	int rc;
+
+	snprintf(ttl, sizeof(ttl), "%" PRId64, ctl_jint(b, "ttl", 0));
+	cells[0] = ctl_jstr(b, "name", "?");
+	cells[1] = ctl_jstr(b, "pool", "-");
+	cells[2] = ctl_jstr(b, "reason", "-");
+	cells[3] = ttl;
+	cells[4] = ctl_fmt_age(now_ms, ctl_jint(b, "since_ms", 0), since, sizeof(since));
+	rc = ctl_table_add(t, cells);
+	if (rc != 0 || !json_is_object(pending))
+		return rc;
+	snprintf(line, sizeof(line), "  failback pending: %s",
+		 ctl_jstr(pending, "text", ctl_jstr(pending, "pool", "?")));
+	return ctl_table_add_line(t, line);
+}
+
+static int print_balancers(const json_t *st, int64_t now_ms)
+{
+	static const char *const titles[] = {"NAME", "POOL", "REASON", "TTL", "SINCE"};
+	const json_t *balancers = ctl_jarr(st, "balancers");
+	struct ctl_table *t = ctl_table_new(5, titles);
+	int rc = t == NULL ? STEER_ENOMEM : 0;
+
+	for (size_t i = 0; i < json_array_size(balancers) && rc == 0; i++)
+		rc = add_balancer(t, json_array_get(balancers, i), now_ms);
+	if (rc == 0 && json_array_size(balancers) > 0)
+		ctl_table_print(t, stdout, 0);
+	else if (rc == 0)
+		printf("no balancers\n");
+	ctl_table_free(t);
+	return rc;
+}
+
+/* "ok 3 ms 200", "fail: connect refused", "-" before the first probe. */
+static const char *fmt_probe(const json_t *p, char *buf, size_t size)
+{
+	int64_t code = ctl_jint(p, "http_status", 0);
+	char status[24] = "";
+
+	if (!json_is_object(p))
+		return "-";
+	if (!ctl_jbool(p, "ok", false)) {
+		snprintf(buf, size, "fail: %s", ctl_jstr(p, "reason", "?"));
+		return buf;
+	}
+	if (code > 0)
+		snprintf(status, sizeof(status), " %" PRId64, code);
+	snprintf(buf, size, "ok %" PRId64 " ms%s", ctl_jint(p, "rtt_ms", 0), status);
+	return buf;
+}
+
+static int add_origin(struct ctl_table *t, const json_t *o, int64_t now_ms)
+{
+	char since[32], ov[CELL], probe[CELL];
+	const char *cells[6];
+
+	cells[0] = ctl_jstr(o, "name", "?");
+	cells[1] = ctl_jstr(o, "address", "-");
+	cells[2] = ctl_jbool(o, "enabled", true) ? ctl_jstr(o, "state", "?") : "disabled";
+	cells[3] = ctl_fmt_age(now_ms, ctl_jint(o, "since_ms", 0), since, sizeof(since));
+	cells[4] = ctl_fmt_override(now_ms, json_object_get(o, "override"), false, ov, sizeof(ov));
+	cells[5] = fmt_probe(json_object_get(o, "last_probe"), probe, sizeof(probe));
+	return ctl_table_add(t, cells);
+}
+
+/* "pool homelab: UNHEALTHY since 3m ago, 0/3 up, min 1, override down (maintenance)" */
+static void print_pool_header(const json_t *p, int64_t now_ms)
+{
+	const json_t *ov = json_object_get(p, "override");
+	int64_t since_ms = ctl_jint(p, "since_ms", 0);
+	char since[48] = "", text[CELL];
+
+	if (since_ms > 0) {
+		memcpy(since, " since ", 8);
+		ctl_fmt_age(now_ms, since_ms, since + 7, sizeof(since) - 7);
+	}
+	printf("pool ");
+	ctl_put_clean(stdout, ctl_jstr(p, "name", "?"));
+	printf(": %s%s, %" PRId64 "/%" PRId64 " up, min %" PRId64,
+	       ctl_jbool(p, "healthy", false) ? "healthy" : "UNHEALTHY", since,
+	       ctl_jint(p, "healthy_origins", 0), ctl_jint(p, "origins_total", 0),
+	       ctl_jint(p, "minimum_origins", 0));
+	if (!ctl_jbool(p, "enabled", true))
+		printf(", disabled");
+	if (ctl_jstr(p, "monitor", NULL) == NULL)
+		printf(", not monitored");
+	if (json_is_object(ov)) {
+		printf(", override ");
+		ctl_put_clean(stdout, ctl_fmt_override(now_ms, ov, false, text, sizeof(text)));
+	}
+	putchar('\n');
+}
+
+static int print_pool(const json_t *p, int64_t now_ms)
+{
+	static const char *const titles[] = {"ORIGIN", "ADDRESS",  "STATE",
+					     "SINCE",  "OVERRIDE", "LAST PROBE"};
+	const json_t *origins = ctl_jarr(p, "origins");
+	struct ctl_table *t = ctl_table_new(6, titles);
+	int rc = t == NULL ? STEER_ENOMEM : 0;
+
+	for (size_t i = 0; i < json_array_size(origins) && rc == 0; i++)
+		rc = add_origin(t, json_array_get(origins, i), now_ms);
+	if (rc == 0) {
+		printf("\n");
+		print_pool_header(p, now_ms);
+		if (json_array_size(origins) > 0)
+			ctl_table_print(t, stdout, 2);
+		else
+			printf("  no origins\n");
+	}
+	ctl_table_free(t);
+	return rc;
+}
+
+static int print_status(const json_t *st)
+{
+	int64_t now_ms = ctl_jint(st, "now_ms", ctl_now_ms());
+	const json_t *pools = ctl_jarr(st, "pools");
+	int rc;
+
+	printf("zone ");
+	ctl_put_clean(stdout, ctl_jstr(st, "zone", "?"));
+	printf(", steerd ");
+	ctl_put_clean(stdout, ctl_jstr(st, "version", "?"));
+	printf("\n\n");
+	rc = print_balancers(st, now_ms);
+	for (size_t i = 0; i < json_array_size(pools) && rc == 0; i++)
+		rc = print_pool(json_array_get(pools, i), now_ms);
+	if (rc != 0) {
+		fprintf(stderr, "steerctl: out of memory\n");
+		return CTL_EXIT_REFUSED;
+	}
+	return CTL_EXIT_OK;
+}
+
+int ctl_cmd_status(struct ctl *ctl)
+{
+	json_t *st;
+	int rc = ctl_call(ctl, "GET", "/v1/status", NULL, &st);
+
+	if (rc != 0)
+		return rc;
+	rc = ctl->json ? ctl_print_json(st) : print_status(st);
+	json_decref(st);
+	return rc;
+}
