@@ -16,16 +16,18 @@
 #define ETC_TOKEN_FILE "/etc/steer/api.token"
 #define CWD_TOKEN_FILE "api.token"
 
-/* @p s is 1 to @p max_digits digits, then one of @p units (or none if @p unit_optional). */
-static bool is_amount(const char *s, size_t max_digits, const char *units, bool unit_optional)
+/* 1 to @p max_digits digits (a number >= @p min), then one of @p units (or none if
+ * @p unit_optional). */
+static bool is_amount(const char *s, size_t max_digits, const char *units, bool unit_optional,
+		      unsigned long long min)
 {
 	size_t n = strspn(s, "0123456789");
 
-	if (n == 0 || n > max_digits)
+	if (n == 0 || n > max_digits || strtoull(s, NULL, 10) < min)
 		return false;
 	if (s[n] == '\0')
-		return unit_optional && strtoull(s, NULL, 10) > 0;
-	return s[n + 1] == '\0' && strchr(units, s[n]) != NULL && strtoull(s, NULL, 10) > 0;
+		return unit_optional;
+	return s[n + 1] == '\0' && strchr(units, s[n]) != NULL;
 }
 
 static bool is_type(const char *s)
@@ -48,13 +50,13 @@ int ctl_check_values(const struct ctl *ctl)
 {
 	const struct ctl_cmd *cmd = ctl->cmd;
 
-	if (ctl->since != NULL && !is_amount(ctl->since, 12, "smhd", true))
+	if (ctl->since != NULL && !is_amount(ctl->since, 10, "smhd", true, 0))
 		return ctl_usage_error(cmd,
 				       "--since \"%s\": expected 90s, 30m, 1h, 2d or a Unix time",
 				       ctl->since);
-	if (ctl->for_ != NULL && !is_amount(ctl->for_, 9, "smhd", false))
+	if (ctl->for_ != NULL && !is_amount(ctl->for_, 9, "smhd", false, 1))
 		return ctl_usage_error(cmd, "--for \"%s\": expected 90s, 30m, 1h or 2d", ctl->for_);
-	if (ctl->limit != NULL && !is_amount(ctl->limit, 9, "", true))
+	if (ctl->limit != NULL && !is_amount(ctl->limit, 9, "", true, 1))
 		return ctl_usage_error(cmd, "--limit \"%s\": expected a positive number",
 				       ctl->limit);
 	if (ctl->type != NULL && !is_type(ctl->type))

@@ -106,14 +106,15 @@ static int add_event(struct ctl_table *t, const json_t *e, int64_t now_ms)
 {
 	int64_t until = ctl_jint(e, "until_ms", 0);
 	char when[32], subject[CELL], change[CELL], until_text[40] = "";
-	const char *cells[6];
+	const char *cells[6], *from;
 
 	if (until > 0) {
 		memcpy(until_text, " until ", 8);
 		ctl_fmt_clock(now_ms, until, false, until_text + 7, sizeof(until_text) - 7);
 	}
-	snprintf(change, sizeof(change), "%s -> %s%s", ctl_jstr(e, "from", "?"),
-		 ctl_jstr(e, "to", "?"), until_text);
+	from = ctl_jstr(e, "from", NULL);
+	snprintf(change, sizeof(change), "%s%s%s%s", from != NULL ? from : "",
+		 from != NULL ? " -> " : "", ctl_jstr(e, "to", "?"), until_text);
 	cells[0] = ctl_fmt_clock(now_ms, ctl_jint(e, "time_ms", 0), true, when, sizeof(when));
 	cells[1] = ctl_jstr(e, "kind", "?");
 	cells[2] = event_subject(e, subject, sizeof(subject));

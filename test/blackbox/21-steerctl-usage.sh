@@ -90,7 +90,7 @@ expect_match "history needs an origin: message" "$ERR" \
 	'^steerctl: history: expected POOL/ORIGIN, got "homelab"$'
 expect_rc "empty pool name" 2 drain /lab-a
 expect_rc "empty origin name" 2 force-down homelab/
-for bad in "--since 1x" "--since 0" "--limit 0" "--limit ten" "--for 30" "--for 1w"; do
+for bad in "--since 1x" "--since 1y" "--since 12345678901" "--limit 0" "--limit ten" "--for 30" "--for 1w"; do
 	cmd=events
 	[[ $bad == --for* ]] && cmd="drain homelab"
 	# shellcheck disable=SC2086 # the words are meant to split
