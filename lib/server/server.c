@@ -477,23 +477,6 @@ void steer_server_reclaim(struct steer_server *srv)
 	pthread_mutex_unlock(&srv->wlock);
 }
 
-struct steer_health_snapshot *steer_server_snapshot_dup(struct steer_server *srv)
-{
-	struct steer_health_snapshot *copy = NULL;
-	const struct steer_health_snapshot *cur;
-
-	/* the lock keeps the current runtime from being retired and freed while copied */
-	pthread_mutex_lock(&srv->wlock);
-	cur = atomic_load(&srv->rt)->snap;
-	if (cur != NULL) {
-		copy = steer_health_snapshot_new(cur->n_origins, cur->generation);
-		if (copy != NULL)
-			memcpy(copy->state, cur->state, cur->n_origins);
-	}
-	pthread_mutex_unlock(&srv->wlock);
-	return copy;
-}
-
 void steer_server_stats(const struct steer_server *srv, struct steer_server_stats *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -86,7 +86,7 @@ void steer_server_free(struct steer_server *srv);
  * Publish a new health snapshot: answers use it from the next packet on. The old one is
  * freed once no worker can still be reading it.
  * @param snap  New snapshot; the server takes ownership.
- * Context: one writer thread (the monitor thread) at a time; never blocks.
+ * Context: one writer at a time (the daemon's health loop serializes them); never blocks.
  */
 void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap);
 
@@ -105,11 +105,6 @@ void steer_server_replace(struct steer_server *srv, const struct steer_zone *zon
 /** Free retired objects no worker can see any more. Context: any writer thread. */
 void steer_server_reclaim(struct steer_server *srv);
 
-/**
- * Copy of the current snapshot's states for steering computations outside the answer path
- * (pool and balancer state). @return a new snapshot the caller frees, or NULL.
- */
-struct steer_health_snapshot *steer_server_snapshot_dup(struct steer_server *srv);
 
 /** Number of UDP worker threads. */
 size_t steer_server_workers(const struct steer_server *srv);

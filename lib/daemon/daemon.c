@@ -1,0 +1,598 @@
+/*
+ * The running system: start-up in dependency order, reload (SIGHUP or the API) under one
+ * lock, the daemon thread's tick (QSBR reclamation, override windows, failback holds,
+ * probe restarts), the event subscribers (log, store) and the API's operations.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "config/config.h"
+#include "daemon/events.h"
+#include "daemon/loop.h"
+#include "daemon/loop_int.h"
+#include "health/health.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "zone/zone.h"
+
+#define STEER_LOG_SRC "steerd"
+#include "core/log.h"
+
+#define TICK_MS        100
+#define PROBE_RETRY_MS 5000
+
+struct steer_daemon {
+	char *path;
+	pthread_mutex_t lk; /* cfg, zone, loop and reloads */
+	struct steer_config *cfg;
+	struct steer_zone *zone;
+	struct steer_loop *loop;
+	struct steer_server *srv;
+	pthread_mutex_t store_lk; /* the store pointer, swapped by a reload */
+	struct steer_store *store;
+	struct steer_events *events;
+	struct steer_api *api;
+	struct steer_api_ops ops;
+	struct steer_api_addr *api_addrs;
+	char *token; /* created at start when api.token_file did not exist */
+	int64_t probe_retry_ms;
+};
+
+/* ---- loading ---- */
+
+static int load(const char *path, struct steer_config **cfg, struct steer_zone **zone,
+		struct steer_errs *errs)
+{
+	int rc = steer_config_load(path, cfg, errs);
+
+	if (rc == 0) {
+		rc = steer_zone_new(*cfg, zone, errs);
+		if (rc < 0) {
+			steer_config_free(*cfg);
+			*cfg = NULL;
+		}
+	}
+	if (rc < 0 && errs != NULL && errs->n == 0)
+		steer_errs_add(errs, path, 0, 0, NULL, "%s", steer_strerror(rc));
+	return rc;
+}
+
+int steer_daemon_new(const char *path, struct steer_daemon **out, struct steer_errs *errs)
+{
+	struct steer_daemon *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (d == NULL || (d->path = strdup(path)) == NULL) {
+		free(d);
+		return STEER_ENOMEM;
+	}
+	pthread_mutex_init(&d->lk, NULL);
+	pthread_mutex_init(&d->store_lk, NULL);
+	rc = load(path, &d->cfg, &d->zone, errs);
+	if (rc < 0) {
+		steer_daemon_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+/* ---- event subscribers (daemon thread) ---- */
+
+static void log_event(void *arg, const struct steer_event *ev)
+{
+	char q[512];
+
+	(void)arg;
+	switch (ev->kind) {
+	case STEER_EVENT_ORIGIN:
+		steer_log(strcmp(ev->to, "down") == 0 ? STEER_LOG_WARN : STEER_LOG_NOTICE, "health",
+			  "pool=%s origin=%s addr=%s %s->%s reason=\"%s\"", ev->pool, ev->origin,
+			  ev->address, ev->from, ev->to, steer_log_quote(ev->reason, q, sizeof(q)));
+		break;
+	case STEER_EVENT_POOL:
+		steer_log(strcmp(ev->to, "unhealthy") == 0 ? STEER_LOG_WARN : STEER_LOG_NOTICE,
+			  "health", "pool=%s %s->%s", ev->pool, ev->from, ev->to);
+		break;
+	case STEER_EVENT_BALANCER:
+		steer_log(STEER_LOG_NOTICE, "health", "balancer=%s %s->%s reason=\"%s\"",
+			  ev->balancer, ev->from, ev->to,
+			  steer_log_quote(ev->reason, q, sizeof(q)));
+		break;
+	case STEER_EVENT_OVERRIDE:
+		steer_log(STEER_LOG_NOTICE, "health",
+			  "override pool=%s%s%s %s->%s until_ms=%lld source=%s reason=\"%s\"",
+			  ev->pool, ev->origin[0] != '\0' ? " origin=" : "", ev->origin, ev->from,
+			  ev->to, (long long)ev->until_ms, ev->source,
+			  steer_log_quote(ev->reason, q, sizeof(q)));
+		break;
+	case STEER_EVENT_RELOAD:
+		break; /* steer_daemon_reload() logs it with the details */
+	}
+}
+
+static void store_event(void *arg, const struct steer_event *ev)
+{
+	struct steer_daemon *d = arg;
+	struct steer_store_transition t = {.time_ms = ev->time_ms,
+					   .pool = ev->pool,
+					   .from = ev->from,
+					   .to = ev->to,
+					   .reason = ev->reason};
+	struct steer_store_override o = {.time_ms = ev->time_ms,
+					 .pool = ev->pool,
+					 .origin = ev->origin[0] != '\0' ? ev->origin : NULL,
+					 .state = ev->to,
+					 .reason = ev->reason,
+					 .until_ms = ev->until_ms,
+					 .source = ev->source};
+
+	pthread_mutex_lock(&d->store_lk);
+	if (d->store == NULL || ev->kind == STEER_EVENT_RELOAD) {
+		pthread_mutex_unlock(&d->store_lk);
+		return;
+	}
+	if (ev->kind == STEER_EVENT_OVERRIDE) {
+		if (!steer_store_put_override(d->store, &o))
+			log_err("store queue full: override of pool=%s origin=%s not recorded",
+				ev->pool, ev->origin);
+	} else {
+		t.kind = ev->kind == STEER_EVENT_ORIGIN ? STEER_STORE_ORIGIN
+			 : ev->kind == STEER_EVENT_POOL ? STEER_STORE_POOL
+							: STEER_STORE_BALANCER;
+		t.name = ev->kind == STEER_EVENT_ORIGIN ? ev->origin : ev->balancer;
+		t.address = ev->address;
+		steer_store_put_transition(d->store, &t);
+	}
+	pthread_mutex_unlock(&d->store_lk);
+}
+
+/* Daemon thread, every TICK_MS. */
+static void tick(void *arg, int64_t now_ms)
+{
+	struct steer_daemon *d = arg;
+	struct steer_err err = {0};
+
+	pthread_mutex_lock(&d->lk);
+	/* reclamation runs here, on a thread that always exists, whatever the probes do */
+	steer_server_reclaim(d->srv);
+	steer_loop_tick(d->loop, now_ms);
+	if (!steer_loop_is_probing(d->loop) && now_ms >= d->probe_retry_ms) {
+		d->probe_retry_ms = now_ms + PROBE_RETRY_MS;
+		if (steer_loop_start_probes(d->loop, &err) < 0)
+			log_err("health monitoring is stopped: %s; retrying in %d s", err.msg,
+				PROBE_RETRY_MS / 1000);
+		else
+			log_notice("health monitoring started again");
+	}
+	pthread_mutex_unlock(&d->lk);
+}
+
+/* ---- reload ---- */
+
+struct old_config {
+	struct steer_config *cfg;
+	struct steer_zone *zone;
+};
+
+/* Runs once no DNS worker can still read the old zone (which points into the config). */
+static void old_config_free(void *arg)
+{
+	struct old_config *old = arg;
+
+	steer_zone_free(old->zone);
+	steer_config_free(old->cfg);
+	free(old);
+}
+
+static bool same_listen(const struct steer_listen *a, size_t na, const struct steer_listen *b,
+			size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].text, b[i].text) != 0)
+			return false;
+	return true;
+}
+
+static bool same_restart_settings(const struct steer_config *a, const struct steer_config *b)
+{
+	if (a->workers != b->workers || a->tcp_max_clients != b->tcp_max_clients ||
+	    a->udp_batch_wait_us != b->udp_batch_wait_us ||
+	    a->tcp_idle_timeout_ms != b->tcp_idle_timeout_ms ||
+	    !same_listen(a->listen, a->n_listen, b->listen, b->n_listen))
+		return false;
+	return a->cpus_dns.n == b->cpus_dns.n &&
+	       (a->cpus_dns.n == 0 ||
+		memcmp(a->cpus_dns.cpu, b->cpus_dns.cpu, a->cpus_dns.n * sizeof(uint16_t)) == 0);
+}
+
+static bool same_api_settings(const struct steer_config *a, const struct steer_config *b)
+{
+	const char *ta = a->api.token_file != NULL ? a->api.token_file : "";
+	const char *tb = b->api.token_file != NULL ? b->api.token_file : "";
+
+	return a->api.enabled == b->api.enabled && a->api.public_read == b->api.public_read &&
+	       strcmp(ta, tb) == 0 &&
+	       same_listen(a->api.listen, a->api.n_listen, b->api.listen, b->api.n_listen);
+}
+
+static bool same_store_settings(const struct steer_config *a, const struct steer_config *b)
+{
+	return strcmp(a->state_path, b->state_path) == 0 &&
+	       a->retention_days == b->retention_days && a->cpus_monitor.n == b->cpus_monitor.n &&
+	       (a->cpus_monitor.n == 0 || memcmp(a->cpus_monitor.cpu, b->cpus_monitor.cpu,
+						 a->cpus_monitor.n * sizeof(uint16_t)) == 0);
+}
+
+static int store_open(const struct steer_config *cfg, struct steer_store **out,
+		      struct steer_err *err)
+{
+	struct steer_store_opts so = {.path = cfg->state_path,
+				      .retention_days = cfg->retention_days,
+				      .cpus = &cfg->cpus_monitor};
+	int rc = steer_store_new(&so, out);
+
+	if (rc < 0)
+		return steer_err_set(err, rc, "cannot start the store%s: %s",
+				     cfg->cpus_monitor.n != 0 ? " (affinity.monitor)" : "",
+				     steer_strerror(rc));
+	return 0;
+}
+
+static void reload_event(struct steer_daemon *d, const char *source, bool ok, const char *msg)
+{
+	struct steer_event ev = {.kind = STEER_EVENT_RELOAD, .time_ms = loop_wall_ms(), .ok = ok};
+
+	snprintf(ev.source, sizeof(ev.source), "%s", source);
+	snprintf(ev.reason, sizeof(ev.reason), "%s", msg);
+	if (d->events != NULL)
+		steer_events_publish(d->events, &ev);
+}
+
+static void log_errs(const struct steer_errs *errs)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < errs->n && i < errs->cap; i++)
+		log_err("%s", steer_err_format(&errs->v[i], line, sizeof(line)));
+}
+
+/* Switch to @p cfg / @p zone (validated). Holds d->lk. @return 0 or STEER_ENOMEM (the
+ * previous configuration keeps serving and probing). */
+static int switch_to(struct steer_daemon *d, struct steer_config *cfg, struct steer_zone *zone)
+{
+	struct steer_store *store = NULL;
+	struct steer_loop *loop = NULL;
+	struct steer_health_snapshot *snap = NULL;
+	struct old_config *old = calloc(1, sizeof(*old));
+	struct steer_err err = {0};
+	bool new_store = !same_store_settings(d->cfg, cfg);
+
+	if (old == NULL || (new_store && store_open(cfg, &store, &err) < 0))
+		goto fail;
+	steer_loop_stop(d->loop); /* the old loop is final from here on */
+	if (steer_loop_new(cfg, d->loop, new_store ? store : d->store, d->events, &loop) < 0 ||
+	    (snap = steer_loop_snapshot(loop)) == NULL) {
+		steer_loop_free(loop);
+		/* the old loop still holds everything: probe again with it */
+		if (steer_loop_start(d->loop, d->srv, &err) < 0)
+			log_err("health monitoring is stopped: %s; retrying", err.msg);
+		goto fail;
+	}
+	old->cfg = d->cfg;
+	old->zone = d->zone;
+	steer_loop_free(d->loop); /* it points into the old config: before that is retired */
+	steer_server_replace(d->srv, zone, snap, old_config_free, old);
+	d->cfg = cfg;
+	d->zone = zone;
+	d->loop = loop;
+	if (new_store) {
+		struct steer_store *prev;
+
+		pthread_mutex_lock(&d->store_lk);
+		prev = d->store;
+		d->store = store;
+		pthread_mutex_unlock(&d->store_lk);
+		steer_store_free(prev); /* flushes what it holds */
+	}
+	if (steer_loop_start(loop, d->srv, &err) < 0)
+		log_err("health monitoring is stopped: %s; retrying every %d s", err.msg,
+			PROBE_RETRY_MS / 1000);
+	return 0;
+fail:
+	if (err.msg[0] != '\0')
+		log_err("reload: %s", err.msg);
+	steer_store_free(store);
+	free(old);
+	return STEER_ENOMEM;
+}
+
+int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer_errs *errs)
+{
+	struct steer_config *cfg = NULL;
+	struct steer_zone *zone = NULL;
+	char msg[256];
+	int rc;
+
+	pthread_mutex_lock(&d->lk);
+	rc = load(d->path, &cfg, &zone, errs);
+	if (rc == 0 && !same_restart_settings(d->cfg, cfg))
+		log_warn("reload: listen, workers, tcp, udp and affinity.dns settings take effect "
+			 "only after a restart");
+	if (rc == 0 && !same_api_settings(d->cfg, cfg))
+		log_warn("reload: api settings take effect only after a restart");
+	if (rc == 0 && switch_to(d, cfg, zone) < 0) {
+		steer_zone_free(zone);
+		steer_config_free(cfg);
+		rc = STEER_ENOMEM;
+		steer_errs_add(errs, NULL, 0, 0, NULL,
+			       "out of memory switching to the new "
+			       "configuration");
+	}
+	if (rc < 0) {
+		log_errs(errs);
+		snprintf(msg, sizeof(msg), "%zu error%s in the configuration", errs->n,
+			 errs->n == 1 ? "" : "s");
+		log_err("reload of %s failed; still serving the previous configuration (%s; from "
+			"%s)",
+			d->path, msg, source);
+		reload_event(d, source, false, msg);
+		pthread_mutex_unlock(&d->lk);
+		return rc;
+	}
+	snprintf(msg, sizeof(msg),
+		 "reloaded %s: zone %s, %zu names, %zu balancers, %zu pools, "
+		 "%zu origins",
+		 d->path, cfg->zone.name, steer_zone_node_count(zone), cfg->n_balancers,
+		 cfg->n_pools, cfg->n_origins);
+	log_notice("%s (%s)", msg, source);
+	reload_event(d, source, true, msg);
+	pthread_mutex_unlock(&d->lk);
+	return 0;
+}
+
+/* ---- the API's operations (API thread) ---- */
+
+static json_t *op_status(void *arg)
+{
+	struct steer_daemon *d = arg;
+	json_t *doc;
+
+	pthread_mutex_lock(&d->lk);
+	doc = steer_loop_status(d->loop, loop_wall_ms());
+	pthread_mutex_unlock(&d->lk);
+	return doc;
+}
+
+static int op_override(void *arg, const struct steer_api_override *req, json_t **result,
+		       struct steer_err *err)
+{
+	struct steer_daemon *d = arg;
+	int rc;
+
+	pthread_mutex_lock(&d->lk);
+	rc = steer_loop_override(d->loop, req->pool, req->origin, req->state, req->for_ms,
+				 req->reason, loop_wall_ms(), result, err);
+	pthread_mutex_unlock(&d->lk);
+	return rc;
+}
+
+static int op_explain(void *arg, const char *name, const char *type, const char *client,
+		      json_t **result, struct steer_err *err)
+{
+	struct steer_daemon *d = arg;
+	int rc;
+
+	pthread_mutex_lock(&d->lk);
+	rc = steer_loop_explain(d->loop, d->zone, name, type, client, loop_wall_ms(), result, err);
+	pthread_mutex_unlock(&d->lk);
+	return rc;
+}
+
+static int op_failback(void *arg, const char *balancer, json_t **result, struct steer_err *err)
+{
+	struct steer_daemon *d = arg;
+	int rc;
+
+	pthread_mutex_lock(&d->lk);
+	rc = steer_loop_failback(d->loop, balancer, loop_wall_ms(), result, err);
+	pthread_mutex_unlock(&d->lk);
+	return rc;
+}
+
+static json_t *errs_json(const struct steer_errs *errs)
+{
+	json_t *arr = json_array();
+	char line[1024];
+
+	for (size_t i = 0; arr != NULL && i < errs->n && i < errs->cap; i++) {
+		const struct steer_err *e = &errs->v[i];
+
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "text",
+						steer_err_format(e, line, sizeof(line)), "file",
+						e->file, "line", e->line, "column", e->column,
+						"path", e->path, "message", e->msg));
+	}
+	return arr;
+}
+
+static int op_reload(void *arg, json_t **result)
+{
+	struct steer_daemon *d = arg;
+	struct steer_errs errs = {0};
+	int rc = steer_daemon_reload(d, "api", &errs);
+	char msg[256];
+
+	if (rc == 0) {
+		snprintf(msg, sizeof(msg), "reloaded %s", d->path);
+		*result = json_pack("{s:b, s:s}", "ok", 1, "message", msg);
+	} else {
+		snprintf(msg, sizeof(msg),
+			 "%zu error%s in the configuration; still serving the previous one", errs.n,
+			 errs.n == 1 ? "" : "s");
+		*result = json_pack("{s:b, s:s, s:o}", "ok", 0, "error", msg, "errors",
+				    errs_json(&errs));
+		rc = STEER_ECONFIG;
+	}
+	steer_errs_fini(&errs);
+	return rc;
+}
+
+/* ---- start and stop ---- */
+
+/* api.token_file does not exist yet: create it (mode 600) with a random token. */
+static int token_create(struct steer_daemon *d, struct steer_err *err)
+{
+	const char *path = d->cfg->api.token_file;
+	uint8_t raw[32];
+	char hex[2 * sizeof(raw) + 2];
+	char eb[128];
+	int fd;
+	ssize_t w;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return steer_err_set(err, -errno, "api.token_file: no random bytes: %s",
+				     steer_errno_str(errno, eb, sizeof(eb)));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	hex[2 * sizeof(raw)] = '\n';
+	hex[2 * sizeof(raw) + 1] = '\0';
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return steer_err_set(err, -errno, "api.token_file: cannot create %s: %s", path,
+				     steer_errno_str(errno, eb, sizeof(eb)));
+	w = write(fd, hex, strlen(hex));
+	if (w != (ssize_t)strlen(hex) || close(fd) < 0) {
+		unlink(path);
+		return steer_err_set(err, STEER_EIO, "api.token_file: cannot write %s", path);
+	}
+	hex[2 * sizeof(raw)] = '\0';
+	d->token = strdup(hex);
+	if (d->token == NULL)
+		return STEER_ENOMEM;
+	log_notice("created %s with a new API token (mode 600); steerctl reads it from there",
+		   path);
+	return 0;
+}
+
+static int api_start(struct steer_daemon *d, struct steer_err *err)
+{
+	const struct steer_api_conf *ac = &d->cfg->api;
+	struct steer_api_opts o = {0};
+	int rc;
+
+	if (!ac->enabled)
+		return 0;
+	if (ac->token == NULL && ac->token_file != NULL) {
+		rc = token_create(d, err);
+		if (rc < 0)
+			return rc;
+	}
+	d->api_addrs = calloc(ac->n_listen + 1, sizeof(*d->api_addrs));
+	if (d->api_addrs == NULL)
+		return STEER_ENOMEM;
+	for (size_t i = 0; i < ac->n_listen; i++) {
+		d->api_addrs[i].text = ac->listen[i].text;
+		d->api_addrs[i].sa = (const struct sockaddr *)&ac->listen[i].ss;
+		d->api_addrs[i].len = ac->listen[i].len;
+	}
+	d->ops = (struct steer_api_ops){.arg = d,
+					.status = op_status,
+					.override = op_override,
+					.explain = op_explain,
+					.failback = op_failback,
+					.reload = op_reload};
+	o.listen = d->api_addrs;
+	o.n_listen = ac->n_listen;
+	o.token = ac->token != NULL ? ac->token : d->token;
+	o.public_read = ac->public_read;
+	o.state_path = d->cfg->state_path;
+	o.ops = &d->ops;
+	rc = steer_api_new(&o, &d->api, err);
+	if (rc == 0)
+		rc = steer_api_start(d->api, err);
+	if (rc == 0)
+		for (size_t i = 0; i < ac->n_listen; i++)
+			log_info("api listening on http://%s", ac->listen[i].text);
+	return rc;
+}
+
+int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
+{
+	const struct steer_config *cfg = d->cfg;
+	struct steer_health_snapshot *snap;
+	int rc = store_open(cfg, &d->store, err);
+
+	if (rc < 0)
+		return rc;
+	if (steer_events_new(0, &d->events) < 0 ||
+	    steer_events_subscribe(d->events, log_event, d) < 0 ||
+	    steer_events_subscribe(d->events, store_event, d) < 0 ||
+	    steer_loop_new(cfg, NULL, d->store, d->events, &d->loop) < 0 ||
+	    (snap = steer_loop_snapshot(d->loop)) == NULL)
+		return steer_err_set(err, STEER_ENOMEM, "out of memory");
+	/* health is restored from the store before a single answer goes out */
+	rc = steer_server_new(cfg, d->zone, snap, &d->srv, err);
+	if (rc == 0)
+		rc = steer_server_start(d->srv, err);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < cfg->n_listen; i++)
+		log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
+	log_info("serving zone %s: %zu names, %zu balancers, %zu pools, %zu origins, %zu workers",
+		 cfg->zone.name, steer_zone_node_count(d->zone), cfg->n_balancers, cfg->n_pools,
+		 cfg->n_origins, steer_server_workers(d->srv));
+	rc = steer_loop_start(d->loop, d->srv, err);
+	if (rc < 0)
+		return steer_err_set(err, rc, "cannot start health monitoring: %s", err->msg);
+	rc = steer_events_start(d->events, tick, d, TICK_MS, NULL);
+	if (rc < 0)
+		return steer_err_set(err, rc, "cannot start the daemon thread: %s",
+				     steer_strerror(rc));
+	return api_start(d, err);
+}
+
+void steer_daemon_log_stats(struct steer_daemon *d)
+{
+	struct steer_server_stats st;
+	char line[1024];
+
+	if (d->srv == NULL)
+		return;
+	steer_server_stats(d->srv, &st);
+	steer_server_stats_format(&st, line, sizeof(line));
+	log_notice("stats: %s", line);
+}
+
+void steer_daemon_free(struct steer_daemon *d)
+{
+	if (d == NULL)
+		return;
+	steer_api_free(d->api);       /* no more operations */
+	steer_loop_stop(d->loop);     /* no more probe results */
+	steer_events_stop(d->events); /* the last events reach the log and the store */
+	steer_server_free(d->srv);
+	steer_loop_free(d->loop);
+	steer_store_free(d->store); /* flushes */
+	steer_events_free(d->events);
+	steer_zone_free(d->zone);
+	steer_config_free(d->cfg);
+	free(d->api_addrs);
+	free(d->token);
+	free(d->path);
+	pthread_mutex_destroy(&d->store_lk);
+	pthread_mutex_destroy(&d->lk);
+	free(d);
+}
