@@ -305,6 +305,35 @@ static int run_query(const struct steer_zone *zone, const struct steer_health_sn
 	return 0;
 }
 
+/* The query name: absolute as given, or relative to the zone ("api" = "api.<zone>") when
+ * it has no trailing dot and is not inside the zone already. */
+static int parse_name(const char *name, const char *zone, ldns_rdf **out, struct steer_err *err)
+{
+	ldns_rdf *apex = NULL;
+	ldns_rdf *q = NULL;
+	char buf[1100];
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	if (n == 0 || ldns_str2rdf_dname(&q, name) != LDNS_STATUS_OK)
+		return steer_err_set(err, -EINVAL, "name: not a domain name: \"%s\"",
+				     name != NULL ? name : "");
+	ldns_dname2canonical(q);
+	if (name[n - 1] != '.' && ldns_str2rdf_dname(&apex, zone) == LDNS_STATUS_OK &&
+	    ldns_dname_compare(q, apex) != 0 && !ldns_dname_is_subdomain(q, apex) &&
+	    (size_t)snprintf(buf, sizeof(buf), "%s.%s", name, zone) < sizeof(buf)) {
+		ldns_rdf_deep_free(q);
+		q = NULL;
+		if (ldns_str2rdf_dname(&q, buf) != LDNS_STATUS_OK) {
+			ldns_rdf_deep_free(apex);
+			return steer_err_set(err, -EINVAL, "name: not a domain name: \"%s\"", name);
+		}
+		ldns_dname2canonical(q);
+	}
+	ldns_rdf_deep_free(apex);
+	*out = q;
+	return 0;
+}
+
 /* Is balancer @p b the query name or the owner of an answer record (a CNAME chain)? */
 static bool balancer_involved(const struct steer_balancer *b, const char *qname, json_t *answer)
 {
@@ -340,10 +369,9 @@ int steer_loop_explain(struct steer_loop *l, const struct steer_zone *zone, cons
 
 	if (rc < 0)
 		return rc;
-	if (name == NULL || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
-		return steer_err_set(err, -EINVAL, "name: not a domain name: \"%s\"",
-				     name != NULL ? name : "");
-	ldns_dname2canonical(qname);
+	rc = parse_name(name, l->cfg->zone.name, &qname, err);
+	if (rc < 0)
+		return rc;
 	qtext = ldns_rdf2str(qname);
 	doc = json_pack("{s:s, s:s, s:o}", "name", qtext != NULL ? qtext : name, "type",
 			type != NULL && type[0] != '\0' ? type : "A", "client",
