@@ -48,7 +48,7 @@ free_port() {
 }
 
 # make_config SRC_DIR: copy a config tree (steerd.json, pools/, monitors/) into $TMP/cfg
-# with its listen addresses moved to a fresh port. Sets PORT and CFG.
+# with its listen addresses (DNS :5353, API :8053) moved to fresh ports. Sets PORT and CFG.
 make_config() {
 	local src=$1
 	PORT=$(free_port)
@@ -56,6 +56,8 @@ make_config() {
 	mkdir -p "$TMP/cfg"
 	cp -r "$src"/. "$TMP/cfg/"
 	sed -i -E "s/(127\.0\.0\.1|\[::1\]):5353/\1:$PORT/g" "$CFG"
+	# the API's default port too, so a steerd running on this machine cannot collide
+	sed -i -E "s/127\.0\.0\.1:8053/127.0.0.1:$("$PYTHON" "$STEER_SRC/test/free_port.py" 127.0.0.1)/g" "$CFG"
 	sed -i -E "s#\"path\": *\"steerd.db\"#\"path\": \"$TMP/steerd.db\"#" "$CFG"
 }
 
