@@ -82,6 +82,8 @@ static const char *const migrations[] = {
 	" until_ms INTEGER,"
 	" source TEXT NOT NULL);"
 	"CREATE INDEX override_log_time ON override_log (time_ms);"
+	/* GET /v1/events reads transitions newest first by time */
+	"CREATE INDEX origin_transitions_time ON origin_transitions (time_ms);"
 	"CREATE TABLE failback_pins ("
 	" balancer TEXT PRIMARY KEY,"
 	" pool TEXT NOT NULL,"

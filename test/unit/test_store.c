@@ -207,6 +207,7 @@ static void test_schema(void **state)
 					     "balancer_transitions",
 					     "probes_time",
 					     "probes_origin_time",
+					     "origin_transitions_time",
 					     "overrides",
 					     "override_log",
 					     "override_log_time",
