@@ -105,7 +105,6 @@ void steer_server_replace(struct steer_server *srv, const struct steer_zone *zon
 /** Free retired objects no worker can see any more. Context: any writer thread. */
 void steer_server_reclaim(struct steer_server *srv);
 
-
 /** Number of UDP worker threads. */
 size_t steer_server_workers(const struct steer_server *srv);
 
