@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "core/clock.h"
 #include "ctl.h"
 
 #define REQ_PATH_MAX 2048 /* bytes of a request path */
@@ -58,7 +59,8 @@ static void print_override(const json_t *res, const char *pool, const char *orig
 	}
 	printf(": ");
 	if (json_is_object(ov))
-		ctl_put_clean(stdout, ctl_fmt_override(ctl_now_ms(), ov, true, text, sizeof(text)));
+		ctl_put_clean(stdout, ctl_fmt_override(steer_clock_wall_ms(), ov, true, text,
+						       sizeof(text)));
 	else
 		printf("override cleared");
 	putchar('\n');

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "ctl.h"
 
 #define CELL         512  /* bytes of a formatted cell */
@@ -16,7 +17,7 @@ static int print_rows(const json_t *rows, size_t n_cols, const char *const *titl
 		      const char *empty)
 {
 	struct ctl_table *t = ctl_table_new(n_cols, titles);
-	int64_t now_ms = ctl_now_ms();
+	int64_t now_ms = steer_clock_wall_ms();
 	int rc = t == NULL ? STEER_ENOMEM : 0;
 
 	for (size_t i = 0; i < json_array_size(rows) && rc == 0; i++)

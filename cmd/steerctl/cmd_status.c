@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "ctl.h"
 
 #define CELL 512 /* bytes of a formatted cell */
@@ -133,7 +134,7 @@ static int print_pool(const json_t *p, int64_t now_ms)
 
 static int print_status(const json_t *st)
 {
-	int64_t now_ms = ctl_jint(st, "now_ms", ctl_now_ms());
+	int64_t now_ms = ctl_jint(st, "now_ms", steer_clock_wall_ms());
 	const json_t *pools = ctl_jarr(st, "pools");
 	int rc;
 

@@ -171,9 +171,6 @@ size_t ctl_query_add(char *buf, size_t size, size_t len, const char *key, const 
 
 /* --- format.c: times, JSON fields, tables */
 
-/** The wall clock in milliseconds since the Unix epoch. */
-int64_t ctl_now_ms(void);
-
 /**
  * Format the age of @p t_ms at @p now_ms as "12s ago", "3m ago", "2h ago", "4d ago";
  * "-" when @p t_ms is 0 (since start) or negative.

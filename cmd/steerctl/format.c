@@ -9,14 +9,6 @@
 
 #include "ctl.h"
 
-int64_t ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *ctl_fmt_age(int64_t now_ms, int64_t t_ms, char *buf, size_t size)
 {
 	int64_t s = (now_ms - t_ms) / 1000;

@@ -8,17 +8,10 @@
 #include <time.h>
 
 #include "api/api_int.h"
+#include "core/clock.h"
 #define STEER_LOG_SRC "api"
 #include "core/log.h"
 #include "store/reader.h"
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A JSON string of @p s (null for NULL); invalid UTF-8 bytes become '?'. */
 static json_t *str(const char *s)
@@ -54,7 +47,8 @@ static bool parse_since(const char *v, int64_t *since_ms)
 	if (api_parse_amount(v, &n, &mult) < 0)
 		return false;
 	/* at most 10 digits: n * 86400 * 1000 stays far below INT64_MAX */
-	*since_ms = mult == 0 ? (int64_t)n * 1000 : wall_ms() - (int64_t)(n * mult) * 1000;
+	*since_ms =
+		mult == 0 ? (int64_t)n * 1000 : steer_clock_wall_ms() - (int64_t)(n * mult) * 1000;
 	return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include "api/api.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "daemon/events.h"
 #include "daemon/loop.h"
 #include "daemon/loop_int.h"
@@ -252,7 +253,8 @@ static int store_open(const struct steer_config *cfg, struct steer_store **out,
 
 static void reload_event(struct steer_daemon *d, const char *source, bool ok, const char *msg)
 {
-	struct steer_event ev = {.kind = STEER_EVENT_RELOAD, .time_ms = loop_wall_ms(), .ok = ok};
+	struct steer_event ev = {
+		.kind = STEER_EVENT_RELOAD, .time_ms = steer_clock_wall_ms(), .ok = ok};
 
 	snprintf(ev.source, sizeof(ev.source), "%s", source);
 	snprintf(ev.reason, sizeof(ev.reason), "%s", msg);
@@ -370,7 +372,7 @@ static json_t *op_status(void *arg)
 	json_t *doc;
 
 	pthread_mutex_lock(&d->lk);
-	doc = steer_loop_status(d->loop, loop_wall_ms());
+	doc = steer_loop_status(d->loop, steer_clock_wall_ms());
 	pthread_mutex_unlock(&d->lk);
 	return doc;
 }
@@ -383,7 +385,7 @@ static int op_override(void *arg, const struct steer_api_override *req, json_t *
 
 	pthread_mutex_lock(&d->lk);
 	rc = steer_loop_override(d->loop, req->pool, req->origin, req->state, req->for_ms,
-				 req->reason, loop_wall_ms(), result, err);
+				 req->reason, steer_clock_wall_ms(), result, err);
 	pthread_mutex_unlock(&d->lk);
 	return rc;
 }
@@ -395,7 +397,8 @@ static int op_explain(void *arg, const char *name, const char *type, const char 
 	int rc;
 
 	pthread_mutex_lock(&d->lk);
-	rc = steer_loop_explain(d->loop, d->zone, name, type, client, loop_wall_ms(), result, err);
+	rc = steer_loop_explain(d->loop, d->zone, name, type, client, steer_clock_wall_ms(), result,
+				err);
 	pthread_mutex_unlock(&d->lk);
 	return rc;
 }
@@ -406,7 +409,7 @@ static int op_failback(void *arg, const char *balancer, json_t **result, struct 
 	int rc;
 
 	pthread_mutex_lock(&d->lk);
-	rc = steer_loop_failback(d->loop, balancer, loop_wall_ms(), result, err);
+	rc = steer_loop_failback(d->loop, balancer, steer_clock_wall_ms(), result, err);
 	pthread_mutex_unlock(&d->lk);
 	return rc;
 }

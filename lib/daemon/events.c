@@ -11,6 +11,7 @@
 #include <time.h>
 
 #define STEER_LOG_SRC "events"
+#include "core/clock.h"
 #include "core/log.h"
 
 #define DEFAULT_CAP     65536
@@ -53,22 +54,6 @@ const char *steer_event_kind_name(enum steer_event_kind kind)
 	return (size_t)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int steer_events_new(size_t cap, struct steer_events **out)
 {
 	struct steer_events *evs = calloc(1, sizeof(*evs));
@@ -108,7 +93,7 @@ int steer_events_subscribe(struct steer_events *evs, steer_event_fn *fn, void *a
 static void drop_locked(struct steer_events *evs)
 {
 	uint64_t n = atomic_fetch_add(&evs->dropped, 1) + 1;
-	int64_t now = mono_ms();
+	int64_t now = steer_clock_mono_ms();
 
 	if (now - evs->last_drop_log_ms >= DROP_LOG_MS) {
 		evs->last_drop_log_ms = now;
@@ -165,7 +150,7 @@ static void wait_locked(struct steer_events *evs, int64_t due_ms)
 static void *events_main(void *arg)
 {
 	struct steer_events *evs = arg;
-	int64_t due = mono_ms() + evs->tick_ms;
+	int64_t due = steer_clock_mono_ms() + evs->tick_ms;
 	bool stop = false;
 
 	steer_thread_name("steer-daemon");
@@ -181,9 +166,9 @@ static void *events_main(void *arg)
 		stop = evs->stop;
 		pthread_mutex_unlock(&evs->lk);
 		deliver(evs, batch);
-		if (evs->tick != NULL && !stop && mono_ms() >= due) {
-			evs->tick(evs->tick_arg, wall_ms());
-			due = mono_ms() + evs->tick_ms;
+		if (evs->tick != NULL && !stop && steer_clock_mono_ms() >= due) {
+			evs->tick(evs->tick_arg, steer_clock_wall_ms());
+			due = steer_clock_mono_ms() + evs->tick_ms;
 		}
 	}
 	return NULL;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "core/clock.h"
 #include "daemon/events.h"
 #include "daemon/loop_int.h"
 #include "health/health.h"
@@ -22,14 +23,6 @@
 
 #define STEER_LOG_SRC "health"
 #include "core/log.h"
-
-int64_t loop_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copy @p src (NULL = "") into @p dst, cut to fit: event fields have fixed sizes. */
 static void copy_str(char *dst, size_t size, const char *src)
@@ -529,7 +522,7 @@ int steer_loop_new(const struct steer_config *cfg, struct steer_loop *prev,
 	l->cfg = cfg;
 	l->store = store;
 	l->events = events;
-	l->created_ms = loop_wall_ms();
+	l->created_ms = steer_clock_wall_ms();
 	l->dims.n_origins = cfg->n_origins;
 	l->dims.n_pools = cfg->n_pools;
 	l->dims.n_balancers = cfg->n_balancers;

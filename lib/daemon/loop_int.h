@@ -79,9 +79,6 @@ struct steer_loop {
 	int64_t created_ms;
 };
 
-/** Wall clock, ms since the Unix epoch. */
-int64_t loop_wall_ms(void);
-
 /** Build a snapshot of the current states, overrides and pins. Holds lk. */
 struct steer_health_snapshot *loop_build_snapshot(struct steer_loop *l);
 

@@ -21,6 +21,7 @@
 #include <event2/thread.h>
 
 #include "config/config.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/thread.h"
 #include "monitor/monitor_int.h"
@@ -43,22 +44,6 @@ static void global_init(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || evthread_use_pthreads() < 0)
 		global_rc = STEER_EPROBE;
-}
-
-int64_t mon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 uint32_t steer_prober_first_offset_ms(uint32_t k, uint32_t n, uint32_t interval_ms)
@@ -138,7 +123,7 @@ static void attempt_start(struct mon_slot *s)
 	int rc;
 
 	s->attempts++;
-	s->start_ms = mon_now_ms();
+	s->start_ms = steer_clock_mono_ms();
 	if (s->mon->type == STEER_MONITOR_TCP)
 		rc = mon_tcp_start(s, reason, sizeof(reason));
 	else
@@ -151,7 +136,7 @@ void mon_attempt_done(struct mon_slot *s, bool ok, int http_status, const char *
 {
 	s->out.ok = ok;
 	s->out.http_status = http_status;
-	s->out.end_ms = mon_now_ms();
+	s->out.end_ms = steer_clock_mono_ms();
 	mon_reason(s->out.reason, sizeof(s->out.reason), "%s", reason != NULL ? reason : "");
 	event_active(s->kick, EV_TIMEOUT, 0);
 }
@@ -182,7 +167,7 @@ static void deliver(struct mon_slot *s)
 {
 	struct steer_probe_result res = {
 		.origin = s->origin->index,
-		.time_ms = wall_ms(),
+		.time_ms = steer_clock_wall_ms(),
 		.ok = s->out.ok,
 		.http_status = s->out.http_status,
 		.attempts = s->attempts,
@@ -219,7 +204,7 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct mon_slot *s = arg;
-	int64_t now = mon_now_ms();
+	int64_t now = steer_clock_mono_ms();
 
 	(void)fd;
 	(void)what;
@@ -389,7 +374,7 @@ struct event_base *steer_prober_get_base(struct steer_prober *p)
 static void *run(void *arg)
 {
 	struct steer_prober *p = arg;
-	int64_t now = mon_now_ms();
+	int64_t now = steer_clock_mono_ms();
 
 	steer_thread_name("steer-monitor");
 	p->start_ms = now;

@@ -127,9 +127,6 @@ struct steer_prober {
 	pthread_t thread;
 };
 
-/** Monotonic clock in ms. */
-int64_t mon_now_ms(void);
-
 /**
  * Record the outcome of the current attempt of @p s and schedule its completion (re-try
  * or result delivery) on the next loop iteration, so probe code never re-enters itself.

@@ -9,15 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "store/store_int.h"
-
-int64_t store_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void store_rec_free_list(struct store_rec *r)
 {

@@ -118,9 +118,6 @@ struct steer_store {
 	uint64_t db_suppressed; /* database errors not logged since the last line */
 };
 
-/** CLOCK_MONOTONIC in milliseconds. */
-int64_t store_mono_ms(void);
-
 /** Free a list of records (NULL-safe). */
 void store_rec_free_list(struct store_rec *r);
 

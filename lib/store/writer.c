@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "store/store_int.h"
 
 #define STEER_LOG_SRC "store"
@@ -22,12 +23,9 @@ struct tick_count {
 
 static int64_t wall_now(const struct steer_store *st)
 {
-	struct timespec ts;
-
 	if (st->opts.wall_ms != NULL)
 		return st->opts.wall_ms(st->opts.wall_arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return steer_clock_wall_ms();
 }
 
 /* The database is unusable: close it (the next open starts afresh) and retry later. */
@@ -134,7 +132,7 @@ static void report_queue_drops(struct steer_store *st, int64_t now)
 
 static void tick(struct steer_store *st, const struct store_rec *batch, size_t n)
 {
-	const int64_t now = store_mono_ms();
+	const int64_t now = steer_clock_mono_ms();
 	struct tick_count c = {0};
 
 	if (st->db.db != NULL && store_db_check_file(&st->db) < 0)
@@ -154,7 +152,7 @@ static void wait_tick(struct steer_store *st, int64_t next_tick)
 	const struct timespec until = {.tv_sec = (time_t)(next_tick / 1000),
 				       .tv_nsec = (long)(next_tick % 1000) * 1000000L};
 
-	while (!st->stop && !st->flush_req && store_mono_ms() < next_tick) {
+	while (!st->stop && !st->flush_req && steer_clock_mono_ms() < next_tick) {
 		if (pthread_cond_timedwait(&st->wake, &st->mu, &until) != 0)
 			break; /* timed out */
 	}
@@ -164,7 +162,7 @@ void *store_writer_main(void *arg)
 {
 	struct steer_store *st = arg;
 	struct tick_count c = {0};
-	int64_t next_tick = store_mono_ms();
+	int64_t next_tick = steer_clock_mono_ms();
 	bool stopping = false;
 
 	steer_thread_name("steer-store");
@@ -188,7 +186,7 @@ void *store_writer_main(void *arg)
 
 		tick(st, batch, n);
 		store_rec_free_list(batch);
-		next_tick = store_mono_ms() + st->opts.flush_ms;
+		next_tick = steer_clock_mono_ms() + st->opts.flush_ms;
 
 		pthread_mutex_lock(&st->mu);
 		st->n_queued -= n;
