@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "api/api.h"
+#include "testutil.h"
 
 #define TOKEN   "s3cret-token"
 #define WAIT_MS 5000 /* bound of every wait for the server */
@@ -141,42 +142,13 @@ struct fx {
 	uint16_t port;
 };
 
-static int rm_rf(const char *path)
-{
-	struct stat sb;
-	DIR *d;
-	struct dirent *e;
-
-	if (lstat(path, &sb) != 0)
-		return 0;
-	if (!S_ISDIR(sb.st_mode))
-		return unlink(path);
-	d = opendir(path);
-	if (d == NULL)
-		return -1;
-	/* NOLINTNEXTLINE(concurrency-mt-unsafe): a private DIR stream, one thread */
-	for (e = readdir(d); e != NULL; e = readdir(d)) {
-		char sub[1024];
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		rm_rf(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR"); /* NOLINT(concurrency-mt-unsafe): no setenv */
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/steer-api-XXXXXX",
-		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (steer_test_tmpdir(fx->dir, sizeof(fx->dir), "steer-api") < 0) {
 		free(fx);
 		return -1;
 	}
@@ -191,7 +163,7 @@ static int teardown(void **state)
 	struct fx *fx = *state;
 
 	steer_api_free(fx->api);
-	rm_rf(fx->dir);
+	steer_test_rm_rf(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -1165,7 +1137,7 @@ static void test_missing_db(void **state)
 	/* an empty file (no tables yet) */
 	steer_api_free(fx->api);
 	fx->api = NULL;
-	rm_rf(fx->db);
+	steer_test_rm_rf(fx->db);
 	db_exec(fx->db, "PRAGMA user_version = 0");
 	start(fx, (struct steer_api_opts){0});
 	r = get(fx->port, "/v1/events");
@@ -1185,7 +1157,7 @@ static void test_bad_db(void **state)
 	start(fx, (struct steer_api_opts){0});
 	expect_err(get(fx->port, "/v1/events"), 500, "cannot read the history database");
 	/* the reader reopens after an error: a good file is read again */
-	rm_rf(fx->db);
+	steer_test_rm_rf(fx->db);
 	fill_probes(fx->db);
 	r = get(fx->port, "/v1/origins/web/www1/history");
 	assert_int_equal(r->status, 200);

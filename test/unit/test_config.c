@@ -20,6 +20,7 @@
 
 #include "config/config.h"
 #include "core/err.h"
+#include "testutil.h"
 
 #ifndef STEER_SRC_DIR
 #define STEER_SRC_DIR "."
@@ -85,42 +86,6 @@ static void put_main(const char *balancers, const char *extra)
 	put("steerd.json", buf);
 }
 
-static void rm_rf(const char *path);
-
-static void rm_children(const char *path)
-{
-	DIR *d = opendir(path);
-
-	while (d != NULL) {
-		/* NOLINTNEXTLINE(concurrency-mt-unsafe): tests are single-threaded */
-		const struct dirent *de = readdir(d);
-		char sub[PATH_MAX];
-
-		if (de == NULL)
-			break;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		rm_rf(sub);
-	}
-	if (d != NULL)
-		closedir(d);
-}
-
-static void rm_rf(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		rm_children(path);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -143,7 +108,7 @@ static int teardown(void **state)
 	(void)state;
 	if (chdir(oldcwd) != 0)
 		return -1;
-	rm_rf(tmpdir);
+	steer_test_rm_rf(tmpdir);
 	return 0;
 }
 

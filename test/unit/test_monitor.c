@@ -35,6 +35,7 @@
 #include "core/log.h"
 #include "health/health.h"
 #include "monitor/monitor.h"
+#include "testutil.h"
 
 #define MAX_RESULTS 1024
 #define HOST_NAME   "api.example.test"
@@ -134,16 +135,6 @@ static int run_cmd(struct args *a)
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void rm_rf(const char *dir)
-{
-	struct args a = {0};
-
-	arg(&a, "rm");
-	arg(&a, "-rf");
-	arg(&a, dir);
-	run_cmd(&a);
 }
 
 /* A TCP port on @p ip with nothing listening (bound once, then released). */
@@ -1130,7 +1121,7 @@ int main(void)
 	for (int i = 0; i < O_COUNT; i++)
 		origin_kill(&origins[i]);
 	if (fails == 0)
-		rm_rf(tmpdir);
+		steer_test_rm_rf(tmpdir);
 	else
 		fprintf(stderr, "# kept %s\n", tmpdir);
 	return fails == 0 ? 0 : 1;

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "testutil.h"
 
 #define DAY_MS 86400000LL
 /* Records in these tests carry small fixed times; a retention of 100 years keeps them. */
@@ -32,42 +33,13 @@ struct fx {
 	char path[320];
 };
 
-static int rm_rf(const char *path)
-{
-	struct stat sb;
-	DIR *d;
-	struct dirent *e;
-
-	if (lstat(path, &sb) != 0)
-		return 0;
-	if (!S_ISDIR(sb.st_mode))
-		return unlink(path);
-	d = opendir(path);
-	if (d == NULL)
-		return -1;
-	/* NOLINTNEXTLINE(concurrency-mt-unsafe): a private DIR stream, one thread */
-	for (e = readdir(d); e != NULL; e = readdir(d)) {
-		char sub[1024];
-
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		rm_rf(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
 static int setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR"); /* NOLINT(concurrency-mt-unsafe): no setenv */
 	struct fx *fx = calloc(1, sizeof(*fx));
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/steer-store-XXXXXX",
-		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (steer_test_tmpdir(fx->dir, sizeof(fx->dir), "steer-store") < 0) {
 		free(fx);
 		return -1;
 	}
@@ -80,7 +52,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	rm_rf(fx->dir);
+	steer_test_rm_rf(fx->dir);
 	free(fx);
 	return 0;
 }
