@@ -115,7 +115,14 @@ static int add_probe(void *arg, const struct steer_store_probe_row *row)
 	return o != NULL && json_array_append_new(arg, o) == 0 ? 0 : STEER_ENOMEM;
 }
 
-void api_history(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
+/* The query of one list endpoint: fills @p list from the reader (never NULL). */
+typedef int read_fn(struct steer_store_reader *r, const struct api_req *req, int64_t since_ms,
+		    uint32_t limit, json_t *list, struct steer_err *err);
+
+/* A list endpoint: parse since/limit, read, answer 200 with {@p key: list} (and @p extra's
+ * keys), or the error. */
+static void answer_list(struct steer_api *api, const struct api_req *req, struct api_resp *resp,
+			read_fn *fn, const char *key, json_t *extra)
 {
 	struct steer_store_reader *r = reader(api);
 	struct steer_err err = {0};
@@ -124,20 +131,39 @@ void api_history(struct steer_api *api, const struct api_req *req, struct api_re
 	uint32_t limit;
 	int rc = 0;
 
-	if (list == NULL || !bounds(req, &since_ms, &limit, resp)) {
-		json_decref(list);
-		return;
+	if (list == NULL || extra == NULL) {
+		api_fail_resp(resp, 500, "out of memory");
+		goto out;
 	}
+	if (!bounds(req, &since_ms, &limit, resp))
+		goto out;
 	if (r != NULL)
-		rc = steer_store_reader_probes(r, req->seg[2], req->seg[3], since_ms, limit,
-					       add_probe, list, &err);
-	if (!read_ok(rc, &err, resp)) {
-		json_decref(list);
-		return;
+		rc = fn(r, req, since_ms, limit, list, &err);
+	if (!read_ok(rc, &err, resp))
+		goto out;
+	if (json_object_set(extra, key, list) < 0) {
+		api_fail_resp(resp, 500, "out of memory");
+		goto out;
 	}
 	resp->status = 200;
-	resp->body = json_pack("{s:o, s:o, s:o}", "pool", str(req->seg[2]), "origin",
-			       str(req->seg[3]), "probes", list);
+	resp->body = extra;
+	extra = NULL;
+out:
+	json_decref(list);
+	json_decref(extra);
+}
+
+static int read_probes(struct steer_store_reader *r, const struct api_req *req, int64_t since_ms,
+		       uint32_t limit, json_t *list, struct steer_err *err)
+{
+	return steer_store_reader_probes(r, req->seg[2], req->seg[3], since_ms, limit, add_probe,
+					 list, err);
+}
+
+void api_history(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
+{
+	answer_list(api, req, resp, read_probes, "probes",
+		    json_pack("{s:o, s:o}", "pool", str(req->seg[2]), "origin", str(req->seg[3])));
 }
 
 static const char *const kind_name[] = {"origin", "pool", "balancer", "override"};
@@ -156,25 +182,14 @@ static int add_event(void *arg, const struct steer_store_event_row *row)
 	return o != NULL && json_array_append_new(arg, o) == 0 ? 0 : STEER_ENOMEM;
 }
 
+static int read_events(struct steer_store_reader *r, const struct api_req *req, int64_t since_ms,
+		       uint32_t limit, json_t *list, struct steer_err *err)
+{
+	(void)req;
+	return steer_store_reader_events(r, since_ms, limit, add_event, list, err);
+}
+
 void api_events(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
 {
-	struct steer_store_reader *r = reader(api);
-	struct steer_err err = {0};
-	json_t *list = json_array();
-	int64_t since_ms;
-	uint32_t limit;
-	int rc = 0;
-
-	if (list == NULL || !bounds(req, &since_ms, &limit, resp)) {
-		json_decref(list);
-		return;
-	}
-	if (r != NULL)
-		rc = steer_store_reader_events(r, since_ms, limit, add_event, list, &err);
-	if (!read_ok(rc, &err, resp)) {
-		json_decref(list);
-		return;
-	}
-	resp->status = 200;
-	resp->body = json_pack("{s:o}", "events", list);
+	answer_list(api, req, resp, read_events, "events", json_object());
 }
