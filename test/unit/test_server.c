@@ -30,6 +30,7 @@
 #include "core/thread.h"
 #include "health/health.h"
 #include "server/server.h"
+#include "testutil.h"
 #include "zone/zone.h"
 
 #define ROUNDS      200 /* start/stop rounds */
@@ -37,7 +38,6 @@
 #define N_WORKERS   3   /* per listen address */
 #define BAD_CPU     4095
 #define N_CLIENTS   16 /* source ports: SO_REUSEPORT spreads them over the workers */
-#define PORT_TRIES  200
 #define QUERY_TRIES 5
 
 struct fixture {
@@ -47,91 +47,6 @@ struct fixture {
 	struct steer_config *cfg;
 	struct steer_zone *zone;
 };
-
-/* xorshift64: a test-side random port, different in parallel runs */
-static uint64_t next_random(void)
-{
-	static uint64_t s;
-	struct timespec ts;
-
-	if (s == 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		s = ((uint64_t)ts.tv_nsec << 16) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
-	}
-	s ^= s << 13;
-	s ^= s >> 7;
-	s ^= s << 17;
-	return s;
-}
-
-static void loopback(int family, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		s6->sin6_addr = in6addr_loopback;
-		*len = sizeof(*s6);
-	}
-}
-
-/*
- * Can a plain socket (no SO_REUSEADDR, no SO_REUSEPORT) bind @p port over UDP and TCP on
- * 127.0.0.1 and ::1? Only if no socket of any kind is bound there.
- */
-static bool port_is_free(uint16_t port)
-{
-	static const int families[] = {AF_INET, AF_INET6};
-	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
-	bool free_ = true;
-
-	for (size_t f = 0; f < 2; f++) {
-		for (size_t t = 0; t < 2; t++) {
-			struct sockaddr_storage ss;
-			socklen_t len;
-			int fd = socket(families[f], types[t] | SOCK_CLOEXEC, 0);
-
-			assert_true(fd >= 0);
-			loopback(families[f], port, &ss, &len);
-			if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-				free_ = false;
-			close(fd);
-		}
-	}
-	return free_;
-}
-
-/* A free port below the kernel's ephemeral range, so no client socket can hold it. */
-static uint16_t pick_port(void)
-{
-	unsigned low = 32768, high = 60999;
-	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-
-	if (fp != NULL) {
-		if (fscanf(fp, "%u %u", &low, &high) != 2)
-			low = 32768;
-		fclose(fp);
-	}
-	if (low < 11000)
-		low = 60000; /* no room below the range: any port, as test/free_port.py does */
-	for (int i = 0; i < PORT_TRIES; i++) {
-		uint16_t port = (uint16_t)(10000 + next_random() % (low - 10000));
-
-		if (port_is_free(port))
-			return port;
-	}
-	fail_msg("no free port found in %d tries", PORT_TRIES);
-	return 0;
-}
 
 static int setup(void **state)
 {
@@ -143,7 +58,8 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/steer-srv.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/steerd.json", f->dir);
-	f->port = pick_port();
+	f->port = steer_test_free_port();
+	assert_true(f->port != 0);
 	fp = fopen(f->path, "w");
 	assert_non_null(fp);
 	fprintf(fp,
@@ -257,7 +173,7 @@ static bool udp_answered(int family, uint16_t port, uint16_t id)
 
 	assert_true(fd >= 0);
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	loopback(family, port, &ss, &len);
+	steer_test_loopback(family, port, &ss, &len);
 	assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
 	memcpy(pkt, q, sizeof(q));
 	pkt[0] = (uint8_t)(id >> 8);
@@ -343,7 +259,7 @@ static void test_start_stop_at_once(void **state)
 		fail_msg("round %d: steer_server_start: %s", atomic_load(&w->round), err.msg);
 	assert_int_equal(count_threads("steer-udp"), 0);
 	assert_int_equal(count_threads("steer-tcp"), 0);
-	assert_true(port_is_free(f->port));
+	assert_true(steer_test_port_is_free(f->port));
 }
 
 /* Free without start closes everything; stop without start (twice) is harmless. */
@@ -352,15 +268,15 @@ static void test_never_started(void **state)
 	struct fixture *f = *state;
 	struct steer_server *srv = server_new(f);
 
-	assert_false(port_is_free(f->port));
+	assert_false(steer_test_port_is_free(f->port));
 	steer_server_free(srv);
-	assert_true(port_is_free(f->port));
+	assert_true(steer_test_port_is_free(f->port));
 
 	srv = server_new(f);
 	steer_server_stop(srv);
 	steer_server_stop(srv);
 	steer_server_free(srv);
-	assert_true(port_is_free(f->port));
+	assert_true(steer_test_port_is_free(f->port));
 }
 
 /* After a start that failed: nothing runs, nothing is bound, a new server serves at once. */
@@ -371,7 +287,7 @@ static void check_failed_start_left_nothing(struct fixture *f, struct steer_serv
 
 	assert_int_equal(count_threads("steer-udp"), 0);
 	assert_int_equal(count_threads("steer-tcp"), 0);
-	assert_true(port_is_free(f->port));
+	assert_true(steer_test_port_is_free(f->port));
 
 	set_dns_cpus(f, NULL, 0);
 	srv = server_new(f);
@@ -385,7 +301,7 @@ static void check_failed_start_left_nothing(struct fixture *f, struct steer_serv
 	steer_server_free(srv);
 	steer_server_stop(failed); /* still safe after the failed start */
 	steer_server_free(failed);
-	assert_true(port_is_free(f->port));
+	assert_true(steer_test_port_is_free(f->port));
 }
 
 /*
