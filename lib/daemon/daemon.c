@@ -526,10 +526,7 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 	rc = steer_api_new(&o, &d->api, err);
 	if (rc == 0)
 		rc = steer_api_start(d->api, err);
-	if (rc == 0)
-		for (size_t i = 0; i < ac->n_listen; i++)
-			log_info("api listening on http://%s", ac->listen[i].text);
-	return rc;
+	return rc; /* the API logs its listen addresses */
 }
 
 int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)

@@ -60,7 +60,13 @@ static const char *origin_excluded(const struct steer_loop *l, const struct stee
 	}
 	if (steer_health_is_up(snap, o->index))
 		return NULL;
-	snprintf(buf, size, "down (%s)", lp->time_ms != 0 && !lp->ok ? lp->reason : "probe failed");
+	if (lp->time_ms != 0 && !lp->ok)
+		snprintf(buf, size, "down (%s)", lp->reason);
+	else if (lp->time_ms != 0)
+		snprintf(buf, size,
+			 "down (last probe ok; counting up to consecutive_up successes)");
+	else
+		snprintf(buf, size, "down (no probe since start yet)");
 	return buf;
 }
 

@@ -87,8 +87,14 @@ static void update_pool(struct steer_loop *l, size_t i, const struct steer_healt
 	copy_str(ev.pool, sizeof(ev.pool), p->name);
 	copy_str(ev.from, sizeof(ev.from), ok ? "unhealthy" : "healthy");
 	copy_str(ev.to, sizeof(ev.to), ok ? "healthy" : "unhealthy");
-	copy_str(ev.reason, sizeof(ev.reason),
-		 ok ? "enough origins up" : "fewer origins up than minimum_origins");
+	if (l->p_ovr[i].state != STEER_OVERRIDE_NONE)
+		snprintf(ev.reason, sizeof(ev.reason), "operator override: %s",
+			 steer_override_name((enum steer_override)l->p_ovr[i].state));
+	else if (!p->enabled)
+		copy_str(ev.reason, sizeof(ev.reason), "disabled");
+	else
+		copy_str(ev.reason, sizeof(ev.reason),
+			 ok ? "enough origins up" : "fewer origins up than minimum_origins");
 	emit(l, &ev);
 }
 
