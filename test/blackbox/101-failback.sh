@@ -58,32 +58,9 @@ hold_answers() {
 		"${bad:-none wrong}/$((n > 0))" "none wrong/1"
 }
 
-# The query loop is stopped before the origins and steerd (a failed wait_for exits).
-cleanup_loop() {
-	local rc=$?
-
-	[ "$rc" -eq 0 ] || FAILS=$((FAILS + 1)) # keep $TMP: cleanup sees this function's $?
-	if [ -n "${LOOP_PID:-}" ]; then
-		touch "$TMP/loop.stop"
-		wait "$LOOP_PID" 2>/dev/null || true
-	fi
-	health_cleanup
-}
-trap cleanup_loop EXIT
 
 # ---- 1. manual: the primary heals, answers stay on the secondary
-make_config "$STEER_SRC/test/data/api"
-OPORT=$(origin_port 127.0.0.11 127.0.0.12 127.0.0.21)
-mon_ports "$OPORT"
-APIPORT=$(origin_port 127.0.0.1)
-API=http://127.0.0.1:$APIPORT
-TOKEN_FILE=$TMP/cfg/api.token
-cfg_edit "c['api']['listen'] = ['127.0.0.1:$APIPORT']; c['balancers'][0]['failback'] = 'manual'"
-start_origin p1 127.0.0.11
-start_origin p2 127.0.0.12
-start_origin s1 127.0.0.21
-start_steerd
-wait_api
+start_api_trio "c['balancers'][0]['failback'] = 'manual'"
 loop_start 127.0.0.11 127.0.0.12 127.0.0.21
 
 expect_eq "status: failback manual, no hold, nothing pending" \

@@ -8,7 +8,8 @@
 #   http POST /v1/reload            # "CODE BODY" of one request, with the token
 #   loop_start; ...; loop_stop      # every api answer during ... is checked
 
-# start_api_trio [STEERD ARGS]: the config, its origins and steerd; waits for the API.
+# start_api_trio [EDIT]: the config, its origins and steerd; waits for the API. EDIT is
+# a cfg_edit statement applied before steerd starts (e.g. a balancer's failback).
 start_api_trio() {
 	make_config "$STEER_SRC/test/data/api"
 	OPORT=$(origin_port 127.0.0.11 127.0.0.12 127.0.0.21)
@@ -17,12 +18,26 @@ start_api_trio() {
 	API=http://127.0.0.1:$APIPORT
 	TOKEN_FILE=$TMP/cfg/api.token
 	cfg_edit "c['api']['listen'] = ['127.0.0.1:$APIPORT']"
+	[ -z "${1-}" ] || cfg_edit "$1"
 	start_origin p1 127.0.0.11
 	start_origin p2 127.0.0.12
 	start_origin s1 127.0.0.21
-	start_steerd "$@"
+	start_steerd
 	wait_api
 }
+
+# The query loop is stopped before the origins and steerd (a failed wait_for exits).
+api_cleanup() {
+	local rc=$?
+
+	[ "$rc" -eq 0 ] || FAILS=$((FAILS + 1)) # keep $TMP: cleanup sees this function's $?
+	if [ -n "${LOOP_PID:-}" ]; then
+		touch "$TMP/loop.stop"
+		wait "$LOOP_PID" 2>/dev/null || true
+	fi
+	health_cleanup
+}
+trap api_cleanup EXIT
 
 # wait_api: the API answers (at most 10 s).
 wait_api() {
