@@ -51,6 +51,12 @@ struct steer_api_ops {
 	/** POST /v1/reload: 0 with {"ok": true, ...}, or STEER_ECONFIG with
 	 * {"ok": false, "error": ..., "errors": [...]} in @p result. */
 	int (*reload)(void *arg, json_t **result);
+	/** GET /metrics: Prometheus text exposition (0.0.4). @return a malloc'ed string the
+	 * API frees, or NULL when out of memory. May be NULL (404). */
+	char *(*metrics)(void *arg);
+	/** GET /: the status page, a self-contained HTML document. @return a malloc'ed
+	 * string the API frees, or NULL when out of memory. May be NULL (404). */
+	char *(*page)(void *arg);
 };
 
 /** One listen address. */

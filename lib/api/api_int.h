@@ -69,6 +69,8 @@ struct api_fail {
 struct api_resp {
 	int status;
 	json_t *body;      /* owned */
+	char *raw;         /* owned (malloc): sent as it is instead of @c body */
+	const char *type;  /* static: Content-Type of @c raw */
 	const char *allow; /* static: value of an Allow field (405) */
 	bool challenge;    /* add WWW-Authenticate: Bearer (401) */
 };

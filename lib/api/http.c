@@ -104,21 +104,25 @@ static void respond(struct api_conn *c, struct api_resp *resp)
 {
 	static const char oom[] = "{\"error\":\"out of memory\"}";
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char *text = resp->body != NULL ? json_dumps(resp->body, JSON_COMPACT) : NULL;
+	char *text = resp->raw != NULL    ? resp->raw
+		     : resp->body != NULL ? json_dumps(resp->body, JSON_COMPACT)
+					  : NULL;
 	const char *body = text != NULL ? text : oom;
+	const char *type = text != NULL && resp->raw != NULL ? resp->type : "application/json";
 	const int status = text != NULL ? resp->status : 500;
 	const size_t len = strlen(body);
 	int rc;
 
 	json_decref(resp->body);
 	resp->body = NULL;
+	resp->raw = NULL; /* text owns it now */
 	bufferevent_disable(c->bev, EV_READ);
 	rc = evbuffer_add_printf(
 		out,
-		"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 		"Content-Length: %zu\r\nConnection: close\r\n"
 		"Cache-Control: no-store\r\n%s%s%s%s\r\n",
-		status, reason_phrase(status), len + 1, resp->allow != NULL ? "Allow: " : "",
+		status, reason_phrase(status), type, len + 1, resp->allow != NULL ? "Allow: " : "",
 		resp->allow != NULL ? resp->allow : "", resp->allow != NULL ? "\r\n" : "",
 		resp->challenge && status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
 	if (rc >= 0)

@@ -132,6 +132,8 @@ static int split_path(struct api_req *req, const char *path, char **dst, struct 
 {
 	const char *p = path + 1;
 
+	if (*p == '\0')
+		return 0; /* "/": no segment */
 	for (;;) {
 		const char *end = strchr(p, '/');
 		const size_t len = end != NULL ? (size_t)(end - p) : strlen(p);

@@ -25,9 +25,11 @@ struct route {
 	route_fn *fn;
 };
 
-static route_fn h_version, h_status, h_explain, h_override, h_failback, h_reload;
+static route_fn h_version, h_status, h_explain, h_override, h_failback, h_reload, h_page, h_metrics;
 
 static const struct route routes[] = {
+	{"GET", {NULL}, ACCESS_READ, "", h_page},
+	{"GET", {"metrics"}, ACCESS_READ, "", h_metrics},
 	{"GET", {"v1", "version"}, ACCESS_READ, "", h_version},
 	{"GET", {"v1", "status"}, ACCESS_READ, "", h_status},
 	{"GET", {"v1", "origins", "*", "*", "history"}, ACCESS_READ, "since limit", api_history},
@@ -220,6 +222,36 @@ static void h_version(struct steer_api *api, const struct api_req *req, struct a
 	(void)req;
 	resp->status = 200;
 	resp->body = json_pack("{s:s, s:s}", "name", "steerd", "version", STEER_VERSION);
+}
+
+/* A text document from @p fn (malloc'ed), sent as @p type. */
+static void text_doc(struct steer_api *api, char *(*fn)(void *arg), const char *type,
+		     struct api_resp *resp)
+{
+	char *doc = fn != NULL ? fn(api->ops->arg) : NULL;
+
+	if (doc == NULL) {
+		api_fail_resp(resp, fn != NULL ? 500 : 404, "%s",
+			      fn != NULL ? "out of memory" : "not available");
+		return;
+	}
+	resp->status = 200;
+	resp->raw = doc;
+	resp->type = type;
+}
+
+/* GET /: the status page. */
+static void h_page(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
+{
+	(void)req;
+	text_doc(api, api->ops->page, "text/html; charset=utf-8", resp);
+}
+
+/* GET /metrics: Prometheus text exposition format 0.0.4. */
+static void h_metrics(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
+{
+	(void)req;
+	text_doc(api, api->ops->metrics, "text/plain; version=0.0.4; charset=utf-8", resp);
 }
 
 static void h_status(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
