@@ -11,12 +11,14 @@ declare -A allowed=(
 	[dns]="core dns"
 	[health]="core health"
 	[steer]="core config health steer"
-	[zone]="core config dns health steer zone"
+	[metrics]="core metrics"
+	[zone]="core config dns health steer zone metrics"
 	[monitor]="core config health monitor"
 	[store]="core health store"
-	[server]="core config dns health steer zone server"
+	[notify]="core config store notify"
+	[server]="core config dns health steer zone metrics server"
 	[api]="core store api"
-	[daemon]="core config dns health steer zone monitor store server api daemon"
+	[daemon]="core config dns health steer zone monitor store server api metrics notify daemon"
 )
 status=0
 for dir in lib/*/; do

@@ -8,6 +8,7 @@ pkgs=(
 	libldns-dev libevent-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 	libcmocka-dev
 	bind9-dnsutils knot-dnsutils ldnsutils sqlite3 openssl curl python3 iproute2 procps
+	prometheus chromium python3-aiosmtpd fonts-dejavu-core
 )
 
 missing=()
