@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install dependencies, then build and run every test twice: in the normal build and in
-# the ASan/UBSan build. Also runs the format and banned-function gates.
+# the ASan/UBSan build; build Release with gcc and clang (-Werror). Also runs the format,
+# banned-function and include gates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -16,4 +17,9 @@ for kind in normal asan; do
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 done
-echo "== all tests passed (normal and ASan/UBSan builds)"
+# optimised builds find warnings the others do not (e.g. maybe-uninitialized at -O3)
+for kind in release release-clang; do
+	echo "== build ($kind, -Werror)"
+	./scripts/build.sh "$kind"
+done
+echo "== all tests passed (normal and ASan/UBSan builds; Release gcc and clang build)"

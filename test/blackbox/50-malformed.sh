@@ -11,12 +11,14 @@ start_steerd
 # --- zone transfers: not implemented, over TCP (dig, kdig) and UDP
 out=$(dig @127.0.0.1 -p "$PORT" +time=2 +tries=1 lb.example.test AXFR 2>&1 || true)
 expect_match "dig AXFR fails" "$out" '^; Transfer failed\.$'
+expect_no_match "dig AXFR: an answer, not a timeout" "$out" 'timed out|no servers could be reached'
 out=$(kdig @127.0.0.1 -p "$PORT" +time=2 +retry=0 lb.example.test AXFR 2>&1 || true)
 expect_match "kdig AXFR: NOTIMP" "$out" "server replied with error 'NOTIMPL'"
 out=$(kdig @127.0.0.1 -p "$PORT" +time=2 +retry=0 lb.example.test IXFR=2026112700 2>&1 || true)
 expect_match "kdig IXFR (SOA in authority): NOTIMP" "$out" "server replied with error 'NOTIMPL'"
 out=$(dig @127.0.0.1 -p "$PORT" +time=2 +tries=1 lb.example.test IXFR=2026112700 2>&1 || true)
 expect_match "dig IXFR fails" "$out" '^; Transfer failed\.$'
+expect_no_match "dig IXFR: an answer, not a timeout" "$out" 'timed out|no servers could be reached'
 
 py_check "FORMERR, NOTIMP and silence" <<'PY'
 from bbdns import *
@@ -84,6 +86,10 @@ expect_rcode("NOTIFY with an SOA", q, "NOTIMP", GOOD_Q, opcode=4)
 for t in ("AXFR", "IXFR", 253, 254):
     q = query("lb.example.test", t, qid=0x0500)
     expect_rcode("qtype %s" % t, q, "NOTIMP", q[12:])
+# and over TCP, where transfers really go: an answer with that RCODE, not a timeout
+for t in ("AXFR", "IXFR"):
+    r = tcp(query("lb.example.test", t, qid=0x0520))
+    expect_eq("TCP qtype %s: NOTIMP" % t, parse(r).rcode_name() if r else "no answer", "NOTIMP")
 
 # no answer at all: shorter than a header, or a response (QR=1); waited for together
 silent = [b"", b"\0", b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00",

@@ -963,7 +963,7 @@ static void test_affinity(void **state)
 	char dir[PATH_MAX];
 	struct steer_config *cfg;
 	struct steer_prober *p;
-	struct steer_probe_result r;
+	struct steer_probe_result r = {0}; /* first_result() fills it when it returns true */
 	cpu_set_t got, mine;
 
 	(void)state;
