@@ -375,9 +375,7 @@ static void carry_over(struct steer_loop *l, struct steer_loop *prev)
 			if (strcmp(no->address, oo->address) != 0)
 				continue;
 			l->last[no->index] = prev->last[oo->index];
-			steer_health_engine_set(l->eng, no->index,
-						steer_health_engine_state(prev->eng, oo->index),
-						steer_health_engine_since(prev->eng, oo->index));
+			steer_health_engine_copy(l->eng, no->index, prev->eng, oo->index);
 		}
 	}
 	for (size_t i = 0; i < old->n_balancers; i++) {

@@ -172,6 +172,13 @@ void steer_health_engine_set(struct steer_health_engine *eng, uint32_t origin,
 	eng->o[origin].since_ms = since_ms;
 }
 
+void steer_health_engine_copy(struct steer_health_engine *dst, uint32_t dst_i,
+			      const struct steer_health_engine *src, uint32_t src_i)
+{
+	if (dst_i < dst->n && src_i < src->n)
+		dst->o[dst_i] = src->o[src_i];
+}
+
 bool steer_health_engine_record(struct steer_health_engine *eng,
 				const struct steer_probe_result *res,
 				struct steer_health_transition *tr)

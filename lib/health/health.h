@@ -197,6 +197,14 @@ void steer_health_engine_set(struct steer_health_engine *eng, uint32_t origin,
 			     enum steer_health_state state, int64_t since_ms);
 
 /**
+ * Copy origin @p src_i of @p src (state, since, and the success/failure counts towards
+ * the next change) to origin @p dst_i of @p dst: a reload keeps an origin's progress, so
+ * an origin counting up is not sent back to zero. Out-of-range indices are ignored.
+ */
+void steer_health_engine_copy(struct steer_health_engine *dst, uint32_t dst_i,
+			      const struct steer_health_engine *src, uint32_t src_i);
+
+/**
  * Feed one probe result. Success: up after consecutive_up successes in a row (from down
  * or unknown); failure: down after consecutive_down failures in a row (from up or unknown).
  * @param tr  Receives the transition, if there was one.

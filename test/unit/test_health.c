@@ -109,6 +109,30 @@ static void test_restore_and_bounds(void **state)
 	steer_health_engine_free(eng);
 }
 
+/* A reload copies an origin's progress: one success of two before, one after, is up. */
+static void test_copy_keeps_progress(void **state)
+{
+	const struct steer_health_rule rules[2] = {{.consecutive_up = 2, .consecutive_down = 2},
+						   {.consecutive_up = 2, .consecutive_down = 2}};
+	struct steer_health_engine *a = steer_health_engine_new(1, rules);
+	struct steer_health_engine *b = steer_health_engine_new(2, rules);
+	struct steer_health_transition tr;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	steer_health_engine_set(a, 0, STEER_HEALTH_DOWN, 1000);
+	assert_false(feed(a, 0, true, &tr)); /* 1 of 2 */
+	steer_health_engine_copy(b, 1, a, 0);
+	assert_int_equal(steer_health_engine_state(b, 1), STEER_HEALTH_DOWN);
+	assert_int_equal(steer_health_engine_since(b, 1), 1000);
+	assert_true(feed(b, 1, true, &tr)); /* 2 of 2 across the copy */
+	assert_int_equal(tr.to, STEER_HEALTH_UP);
+	steer_health_engine_copy(b, 7, a, 0); /* out of range: ignored */
+	steer_health_engine_free(a);
+	steer_health_engine_free(b);
+}
+
 /* A snapshot with pools and balancers: overrides and pins start clear, survive a dup,
  * and an override decides is_up whatever the probed state. */
 static void test_snapshot_dims_overrides(void **state)
@@ -156,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_to_down),
 		cmocka_unit_test(test_restore_and_bounds),
 		cmocka_unit_test(test_snapshot_dims_overrides),
+		cmocka_unit_test(test_copy_keeps_progress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
