@@ -87,6 +87,56 @@ static void daemon_signals(sigset_t *set)
 	sigaddset(set, SIGUSR1);
 }
 
+/*
+ * A reload runs on the main thread, which otherwise takes SIGINT and SIGTERM only through
+ * sigwait(): while it reloads they are unblocked in this thread alone and caught here.
+ * The handler records the signal and, installed without SA_RESTART, makes a call that
+ * blocks (an open() the loader could not avoid) fail with EINTR instead of holding the
+ * stop back; the reload then ends (the old configuration keeps serving if it failed) and
+ * main stops as after sigwait(), flushing the store. The load itself no longer blocks and
+ * is linear in the size of the files, so the wait is short.
+ */
+static volatile sig_atomic_t stop_sig;
+static pthread_t main_thread;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+	/* a thread started during a reload without its own mask inherits the unblocked
+	 * signals: hand them to main, where they stay pending for sigwait() */
+	if (!pthread_equal(pthread_self(), main_thread))
+		pthread_kill(main_thread, sig);
+}
+
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	main_thread = pthread_self();
+}
+
+/* Let SIGINT/SIGTERM reach the main thread (@p on) while it loads, or block them again. */
+static void stops_deliverable(bool on)
+{
+	sigset_t set;
+
+	stop_signals(&set);
+	pthread_sigmask(on ? SIG_UNBLOCK : SIG_BLOCK, &set, NULL);
+}
+
 /* Serve until SIGINT or SIGTERM (blocked in every thread: only sigwait sees them). */
 static int wait_for_stop(struct steer_daemon *d)
 {
@@ -101,9 +151,14 @@ static int wait_for_stop(struct steer_daemon *d)
 			break;
 		if (sig == SIGHUP) {
 			/* a failed reload has logged every error; the old configuration serves */
-			int rc = steer_daemon_reload(d, "signal", &errs);
+			int rc;
 
+			stops_deliverable(true);
+			rc = steer_daemon_reload(d, "signal", &errs);
+			stops_deliverable(false);
 			(void)rc;
+			if (stop_sig != 0)
+				sig = stop_sig; /* caught during the reload */
 		} else if (sig == SIGUSR1) {
 			steer_daemon_log_stats(d);
 		}
@@ -129,7 +184,12 @@ int main(int argc, char **argv)
 	daemon_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* nothing runs and nothing is written yet: SIGINT/SIGTERM end the first load (however
+	 * long) at once, with their default action */
+	stops_deliverable(true);
 	rc = steer_daemon_new(o.config, &d, &errs);
+	stops_deliverable(false);
+	catch_stop_signals(); /* for reloads, see on_stop() */
 	if (rc < 0) {
 		print_errs(&errs);
 		steer_errs_fini(&errs);

@@ -335,6 +335,9 @@ static void parse_zone(struct cfg_ctx *c, const json_t *root)
 	parse_records(c, zone);
 	if (steer_cfg_str(c, zone, "zone", "zone_file", false, &s) > 0)
 		z->zone_file = steer_cfg_resolve(c, c->cfg->dir, s);
+	/* ldns reads it later with a blocking fopen(): a FIFO must not get that far */
+	if (z->zone_file != NULL)
+		steer_cfg_check_file(c, "zone.zone_file", z->zone_file);
 }
 
 /* A folder or file name relative to the main file's folder; @return 1 if given. */

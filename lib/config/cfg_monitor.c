@@ -3,11 +3,9 @@
  * applied and the expected_codes list compiled into ranges.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -192,15 +190,14 @@ static void monitor_http(struct cfg_ctx *c, const json_t *root, struct steer_mon
 
 static void monitor_ca_file(struct cfg_ctx *c, const json_t *root, struct steer_monitor *m)
 {
-	char buf[128];
 	const char *s;
 
 	if (steer_cfg_str(c, root, "", "ca_file", false, &s) <= 0)
 		return;
 	m->ca_file = steer_cfg_resolve(c, c->cfg->dir, s);
-	if (m->ca_file != NULL && access(m->ca_file, R_OK) != 0)
-		steer_cfg_err(c, "ca_file", "cannot read \"%s\": %s", m->ca_file,
-			      steer_cfg_strerror(errno, buf, sizeof(buf)));
+	/* curl reads it on the monitor thread: a FIFO there would stall every probe */
+	if (m->ca_file != NULL)
+		steer_cfg_check_file(c, "ca_file", m->ca_file);
 }
 
 static void monitor_tcp(struct cfg_ctx *c, const json_t *root, struct steer_monitor *m)

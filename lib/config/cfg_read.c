@@ -3,11 +3,15 @@
  * reports problems as `file:line:col: path: message`, so that one pass finds every error.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -497,4 +501,58 @@ const char *steer_cfg_strerror(int errnum, char *buf, size_t size)
 	if (strerror_r(errnum, buf, size) != 0)
 		snprintf(buf, size, "error %d", errnum);
 	return buf;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "an unknown kind of file";
+}
+
+int steer_cfg_open_file(const char *path, char *why, size_t size)
+{
+	/* O_NONBLOCK: opening a FIFO that has no writer would otherwise wait for one forever */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int e;
+
+	if (fd < 0) {
+		e = errno;
+		steer_cfg_strerror(e, why, size);
+		return -e;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		steer_cfg_strerror(e, why, size);
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, size, "not a regular file (%s)", file_kind(st.st_mode));
+		close(fd);
+		return STEER_EINVAL;
+	}
+	return fd;
+}
+
+bool steer_cfg_check_file(struct cfg_ctx *c, const char *path, const char *file)
+{
+	char why[160];
+	int fd = steer_cfg_open_file(file, why, sizeof(why));
+
+	if (fd < 0) {
+		steer_cfg_err(c, path, "cannot read \"%s\": %s", file, why);
+		return false;
+	}
+	close(fd);
+	return true;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -36,16 +37,19 @@ static const char *intern_file(struct cfg_ctx *c, const char *name)
 	return copy;
 }
 
-static int read_text(const char *path, char **text, size_t *len)
+/* Read all of @p path (see steer_cfg_open_file()); on failure @p why says why. */
+static int read_text(const char *path, char **text, size_t *len, char *why, size_t size)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = steer_cfg_open_file(path, why, size);
 	size_t cap = 0, n = 0;
 	char *buf = NULL;
 	int rc = 0;
 
-	if (f == NULL)
-		return -errno;
+	if (fd < 0)
+		return fd;
 	for (;;) {
+		ssize_t r;
+
 		if (cap - n < 2) {
 			char *nb =
 				cap < CFG_FILE_MAX ? realloc(buf, cap != 0 ? cap * 2 : 4096) : NULL;
@@ -57,16 +61,18 @@ static int read_text(const char *path, char **text, size_t *len)
 			buf = nb;
 			cap = cap != 0 ? cap * 2 : 4096;
 		}
-		n += fread(buf + n, 1, cap - n - 1, f);
-		if (ferror(f)) {
-			rc = errno != 0 ? -errno : STEER_EIO;
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = -errno;
+		if (r <= 0)
 			break;
-		}
-		if (feof(f))
-			break;
+		n += (size_t)r;
 	}
-	fclose(f);
+	close(fd);
 	if (rc < 0) {
+		steer_cfg_strerror(-rc, why, size);
 		free(buf);
 		return rc;
 	}
@@ -106,18 +112,17 @@ static void syntax_pos(const struct cfg_file *f, const json_error_t *jerr, int *
 static int file_open(struct cfg_ctx *c, const char *path, struct cfg_file *f)
 {
 	json_error_t jerr;
-	char ebuf[128];
+	char why[160];
 	int rc, line, col;
 
 	f->name = intern_file(c, path);
 	if (f->name == NULL)
 		return STEER_ENOMEM;
-	rc = read_text(path, &f->text, &f->len);
+	rc = read_text(path, &f->text, &f->len, why, sizeof(why));
 	if (rc == STEER_ENOMEM)
 		c->nomem = true;
 	if (rc < 0) {
-		steer_errs_add(c->errs, f->name, 0, 0, NULL, "cannot read: %s",
-			       steer_cfg_strerror(-rc, ebuf, sizeof(ebuf)));
+		steer_errs_add(c->errs, f->name, 0, 0, NULL, "cannot read: %s", why);
 		return rc;
 	}
 	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);

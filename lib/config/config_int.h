@@ -68,6 +68,23 @@ void *steer_cfg_calloc(struct cfg_ctx *c, size_t n, size_t size);
 /** Resolve @p rel against the folder @p dir ("." keeps relative paths as written). */
 char *steer_cfg_resolve(struct cfg_ctx *c, const char *dir, const char *rel);
 
+/**
+ * Open the config file @p path for reading without ever blocking (O_NONBLOCK, so a FIFO
+ * cannot stall the load; O_CLOEXEC, O_NOCTTY), and accept only a regular file, checked
+ * with fstat() on the open descriptor (the file checked is the file read).
+ * @return a descriptor the caller closes, or a negative code with the reason in @p why
+ *         ("No such file or directory", "not a regular file (a FIFO)").
+ * Context: config loading.
+ */
+int steer_cfg_open_file(const char *path, char *why, size_t size);
+
+/**
+ * Check that @p file (the value at JSON @p path), read later by another module, opens as
+ * with steer_cfg_open_file(); otherwise report `cannot read "FILE": why` at @p path.
+ * @return true if it does.
+ */
+bool steer_cfg_check_file(struct cfg_ctx *c, const char *path, const char *file);
+
 /** strerror_r() text of @p errnum in @p buf. @return @p buf. */
 const char *steer_cfg_strerror(int errnum, char *buf, size_t size);
 

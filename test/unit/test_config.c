@@ -987,6 +987,70 @@ static void test_failback_errors(void **state)
 		"steering_policy \"failover\"");
 }
 
+/* ---- files that are not regular files ------------------------------------------------ */
+
+/*
+ * A FIFO among the config files used to block open() for ever (and SIGTERM with it): the
+ * alarm turns such a hang into a failed test instead of a stuck run.
+ */
+static void expect_errors_bounded(const char *const *want, size_t n)
+{
+	alarm(10);
+	expect_errors(want, n);
+	alarm(0);
+}
+
+#define EXPECT_ERRORS_BOUNDED(...)                                                                 \
+	do {                                                                                       \
+		const char *const want_[] = {__VA_ARGS__};                                         \
+		expect_errors_bounded(want_, sizeof(want_) / sizeof(want_[0]));                    \
+	} while (0)
+
+static void test_fifo_pool_file(void **state)
+{
+	(void)state;
+	assert_int_equal(mkfifo("pools/evil.json", 0644), 0);
+	assert_int_equal(mkdir("pools/dir.json", 0755), 0);
+	EXPECT_ERRORS_BOUNDED("pools/dir.json: cannot read: not a regular file (a directory)",
+			      "pools/evil.json: cannot read: not a regular file (a FIFO)");
+}
+
+static void test_fifo_main_file(void **state)
+{
+	(void)state;
+	assert_int_equal(unlink("steerd.json"), 0);
+	assert_int_equal(mkfifo("steerd.json", 0644), 0);
+	EXPECT_ERRORS_BOUNDED("steerd.json: cannot read: not a regular file (a FIFO)");
+}
+
+/* zone_file is read by ldns and ca_file by curl, later: checked the same way at load. */
+static void test_fifo_zone_file_and_ca_file(void **state)
+{
+	(void)state;
+	put("steerd.json",
+	    "{\n"
+	    "  \"listen\": [\"127.0.0.1:5353\"],\n"
+	    "  \"zone\": {\"name\": \"lb.example.test\", \"zone_file\": \"evil.zone\",\n"
+	    "    \"soa\": {\"mname\": \"ns1.lb.example.test\", \"rname\": \"h.example.test\",\n"
+	    "      \"serial\": 1, \"refresh\": 3600, \"retry\": 600, \"expire\": 604800,\n"
+	    "      \"minimum\": 60, \"ttl\": 3600},\n"
+	    "    \"ns\": [\"ns1.lb.example.test\"]}\n"
+	    "}\n");
+	put("monitors/http.json", "{\"name\": \"http\", \"type\": \"https\", \"ca_file\": "
+				  "\"ca.pem\"}\n");
+	assert_int_equal(mkfifo("evil.zone", 0644), 0);
+	assert_int_equal(mkfifo("ca.pem", 0644), 0);
+	EXPECT_ERRORS_BOUNDED("steerd.json:3:52: zone.zone_file: cannot read \"evil.zone\": not a "
+			      "regular file (a FIFO)",
+			      "monitors/http.json:1:46: ca_file: cannot read \"ca.pem\": not a "
+			      "regular file (a FIFO)");
+	assert_int_equal(unlink("evil.zone"), 0);
+	EXPECT_ERRORS_BOUNDED("steerd.json:3:52: zone.zone_file: cannot read \"evil.zone\": No "
+			      "such file or directory",
+			      "monitors/http.json:1:46: ca_file: cannot read \"ca.pem\": not a "
+			      "regular file (a FIFO)");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1033,6 +1097,9 @@ int main(void)
 		T(test_api_token_content_errors),
 		T(test_failback_values),
 		T(test_failback_errors),
+		T(test_fifo_pool_file),
+		T(test_fifo_main_file),
+		T(test_fifo_zone_file_and_ca_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
