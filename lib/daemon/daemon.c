@@ -20,6 +20,7 @@
 #include "daemon/events.h"
 #include "daemon/loop.h"
 #include "daemon/loop_int.h"
+#include "daemon/metrics_int.h"
 #include "health/health.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -157,6 +158,18 @@ static void store_event(void *arg, const struct steer_event *ev)
 	pthread_mutex_unlock(&d->store_lk);
 }
 
+/* Failovers and failbacks by balancer; the lock keeps the config the ranks come from. */
+static void metrics_event(void *arg, const struct steer_event *ev)
+{
+	struct steer_daemon *d = arg;
+
+	if (ev->kind != STEER_EVENT_BALANCER)
+		return;
+	pthread_mutex_lock(&d->lk);
+	metrics_transition(d->srv, d->cfg, ev);
+	pthread_mutex_unlock(&d->lk);
+}
+
 /* Daemon thread, every TICK_MS. */
 static void tick(void *arg, int64_t now_ms)
 {
@@ -260,6 +273,7 @@ static void reload_event(struct steer_daemon *d, const char *source, bool ok, co
 	snprintf(ev.reason, sizeof(ev.reason), "%s", msg);
 	if (d->events != NULL)
 		steer_events_publish(d->events, &ev);
+	metrics_reload(d->srv, ok);
 }
 
 static void log_errs(const struct steer_errs *errs)
@@ -295,7 +309,7 @@ static int switch_to(struct steer_daemon *d, struct steer_config *cfg, struct st
 	old->cfg = d->cfg;
 	old->zone = d->zone;
 	steer_loop_free(d->loop); /* it points into the old config: before that is retired */
-	steer_server_replace(d->srv, zone, snap, old_config_free, old);
+	steer_server_replace(d->srv, cfg, zone, snap, old_config_free, old);
 	d->cfg = cfg;
 	d->zone = zone;
 	d->loop = loop;
@@ -306,7 +320,8 @@ static int switch_to(struct steer_daemon *d, struct steer_config *cfg, struct st
 		prev = d->store;
 		d->store = store;
 		pthread_mutex_unlock(&d->store_lk);
-		steer_store_free(prev); /* flushes what it holds */
+		metrics_store_retired(d->srv, prev); /* its counts carry over */
+		steer_store_free(prev);              /* flushes what it holds */
 	}
 	if (steer_loop_start(loop, d->srv, &err) < 0)
 		log_err("health monitoring is stopped: %s; retrying every %d s", err.msg,
@@ -365,6 +380,20 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 }
 
 /* ---- the API's operations (API thread) ---- */
+
+/* GET /metrics. */
+static char *op_metrics(void *arg)
+{
+	struct steer_daemon *d = arg;
+	char *text;
+
+	pthread_mutex_lock(&d->lk);
+	pthread_mutex_lock(&d->store_lk);
+	text = metrics_text(d->srv, d->cfg, d->loop, d->store, d->events);
+	pthread_mutex_unlock(&d->store_lk);
+	pthread_mutex_unlock(&d->lk);
+	return text;
+}
 
 static json_t *op_status(void *arg)
 {
@@ -516,7 +545,8 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 					.override = op_override,
 					.explain = op_explain,
 					.failback = op_failback,
-					.reload = op_reload};
+					.reload = op_reload,
+					.metrics = op_metrics};
 	o.listen = d->api_addrs;
 	o.n_listen = ac->n_listen;
 	o.token = ac->token != NULL ? ac->token : d->token;
@@ -540,6 +570,7 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 	if (steer_events_new(0, &d->events) < 0 ||
 	    steer_events_subscribe(d->events, log_event, d) < 0 ||
 	    steer_events_subscribe(d->events, store_event, d) < 0 ||
+	    steer_events_subscribe(d->events, metrics_event, d) < 0 ||
 	    steer_loop_new(cfg, NULL, d->store, d->events, &d->loop) < 0 ||
 	    (snap = steer_loop_snapshot(d->loop)) == NULL)
 		return steer_err_set(err, STEER_ENOMEM, "out of memory");
@@ -566,14 +597,7 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 
 void steer_daemon_log_stats(struct steer_daemon *d)
 {
-	struct steer_server_stats st;
-	char line[1024];
-
-	if (d->srv == NULL)
-		return;
-	steer_server_stats(d->srv, &st);
-	steer_server_stats_format(&st, line, sizeof(line));
-	log_notice("stats: %s", line);
+	metrics_log_stats(d->srv);
 }
 
 void steer_daemon_free(struct steer_daemon *d)

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "daemon/events.h"
 #include "daemon/loop_int.h"
+#include "daemon/metrics_int.h"
 #include "health/health.h"
 #include "monitor/monitor.h"
 #include "server/server.h"
@@ -199,6 +200,7 @@ static void record_probe(struct steer_loop *l, const struct steer_origin *o,
 		  res->attempts, steer_log_quote(res->reason, q, sizeof(q)));
 	if (l->store != NULL)
 		steer_store_put_probe(l->store, &p);
+	metrics_probe(l->srv, o, res);
 }
 
 /* Monitor thread: one probe result. */

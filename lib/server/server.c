@@ -6,7 +6,6 @@
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,17 +140,18 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 {
 	struct steer_server *srv = wk->srv;
 	struct steer_client client;
-	struct steer_query_ctx ctx = {.client = &client, .rng = &wk->rng, .tcp = false};
-	struct steer_counters *ctr = &srv->ctr[wk->slot];
+	struct steer_query_ctx ctx = {
+		.client = &client, .rng = &wk->rng, .tcp = false, .ctr = wk->ctr};
 	const struct runtime *rt;
 	int k = 0;
 
-	steer_count(ctr, STEER_STAT_BATCHES, 1);
-	steer_count(ctr, STEER_STAT_QUERIES, (uint64_t)n);
+	steer_metrics_count(wk->ctr, STEER_STAT_BATCHES, 1);
+	steer_metrics_count(wk->ctr, STEER_STAT_QUERIES, (uint64_t)n);
 
 	steer_qsbr_enter(&srv->qsbr, wk->slot);
 	rt = atomic_load(&srv->rt);
 	ctx.snap = rt->snap;
+	ctx.map = rt->map;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 		size_t len;
@@ -159,7 +159,6 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 		steer_server_client(&client, (const struct sockaddr *)h->msg_name);
 		len = steer_zone_answer(rt->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
 					b->out_buf[k], sizeof(b->out_buf[k]));
-		steer_count_answer(ctr, b->out_buf[k], len);
 		if (len == 0)
 			continue;
 		b->out_iov[k].iov_base = b->out_buf[k];
@@ -208,7 +207,7 @@ static void *udp_main(void *arg)
 			continue; /* timeout (SO_RCVTIMEO), EINTR, or a transient error */
 		udp_batch(wk, b, n);
 		if (pace_after(&wk->pace, n)) {
-			steer_count(&wk->srv->ctr[wk->slot], STEER_STAT_WAITS, 1);
+			steer_metrics_count(wk->ctr, STEER_STAT_WAITS, 1);
 			nanosleep(&wait, NULL);
 		}
 	}
@@ -283,19 +282,21 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 			 : cfg->cpus_dns.n != 0 ? cfg->cpus_dns.n
 						: (size_t)cpu_count();
 	srv->udp = calloc(srv->n_workers * cfg->n_listen, sizeof(*srv->udp));
-	/* sizeof(struct steer_counters) is a multiple of its alignment, as aligned_alloc wants */
-	srv->ctr = aligned_alloc(alignof(struct steer_counters),
-				 (srv->n_workers * cfg->n_listen + 1) * sizeof(*srv->ctr));
-	if (srv->udp == NULL || srv->ctr == NULL ||
+	if (srv->udp == NULL ||
+	    steer_metrics_new(srv->n_workers * cfg->n_listen, 1, &srv->metrics) < 0 ||
 	    steer_qsbr_init(&srv->qsbr, srv->n_workers * cfg->n_listen + 1) < 0)
 		goto out;
-	memset(srv->ctr, 0, (srv->n_workers * cfg->n_listen + 1) * sizeof(*srv->ctr));
+	srv->map = steer_server_map_new(srv->metrics, cfg);
+	if (srv->map == NULL)
+		goto out;
+	atomic_load(&srv->rt)->map = srv->map; /* no thread reads it yet */
 	for (size_t w = 0; w < srv->n_workers; w++) {
 		for (size_t l = 0; l < cfg->n_listen; l++) {
 			struct udp_worker *wk = &srv->udp[srv->n_udp];
 
 			wk->srv = srv;
 			wk->slot = srv->n_udp;
+			wk->ctr = steer_metrics_thread(srv->metrics, wk->slot);
 			wk->pace.wait_us = cfg->udp_batch_wait_us;
 			rc = udp_open(&cfg->listen[l], &wk->fd, err);
 			if (rc < 0)
@@ -433,9 +434,19 @@ static void reclaim_locked(struct steer_server *srv, bool all)
 	}
 }
 
-/* Swap in a new runtime; the old one (and @p fn(@p arg), if any) is retired. */
+static void map_free(void *arg)
+{
+	steer_metrics_map_free(arg);
+}
+
+/*
+ * Swap in a new runtime; the old one (and @p fn(@p arg), if any) is retired. @p zone
+ * non-NULL: a new configuration, whose counter map is @p map (NULL: not counted by name);
+ * the old map is retired with the old runtime.
+ */
 static void swap_runtime(struct steer_server *srv, const struct steer_zone *zone,
-			 struct steer_health_snapshot *snap, void (*fn)(void *arg), void *arg)
+			 struct steer_metrics_map *map, struct steer_health_snapshot *snap,
+			 void (*fn)(void *arg), void *arg)
 {
 	struct runtime *rt = calloc(1, sizeof(*rt));
 	struct runtime *old;
@@ -445,14 +456,21 @@ static void swap_runtime(struct steer_server *srv, const struct steer_zone *zone
 	if (rt == NULL) {
 		log_err("out of memory publishing health; answers keep the old snapshot");
 		steer_health_snapshot_free(snap);
+		steer_metrics_map_free(map);
 		pthread_mutex_unlock(&srv->wlock);
 		return;
 	}
-	rt->zone = zone != NULL ? zone : atomic_load(&srv->rt)->zone;
+	old = atomic_load(&srv->rt);
+	rt->zone = zone != NULL ? zone : old->zone;
+	rt->map = zone != NULL ? map : old->map;
 	rt->snap = snap;
 	old = atomic_exchange(&srv->rt, rt);
 	epoch = steer_qsbr_retire(&srv->qsbr);
 	retire_locked(srv, runtime_free, old, epoch);
+	if (zone != NULL && srv->map != NULL)
+		retire_locked(srv, map_free, srv->map, epoch);
+	if (zone != NULL)
+		srv->map = map;
 	if (fn != NULL)
 		retire_locked(srv, fn, arg, epoch);
 	reclaim_locked(srv, false);
@@ -461,13 +479,20 @@ static void swap_runtime(struct steer_server *srv, const struct steer_zone *zone
 
 void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot *snap)
 {
-	swap_runtime(srv, NULL, snap, NULL, NULL);
+	swap_runtime(srv, NULL, NULL, snap, NULL, NULL);
 }
 
-void steer_server_replace(struct steer_server *srv, const struct steer_zone *zone,
-			  struct steer_health_snapshot *snap, void (*retire)(void *arg), void *arg)
+void steer_server_replace(struct steer_server *srv, const struct steer_config *cfg,
+			  const struct steer_zone *zone, struct steer_health_snapshot *snap,
+			  void (*retire)(void *arg), void *arg)
 {
-	swap_runtime(srv, zone, snap, retire, arg);
+	struct steer_metrics_map *map = steer_server_map_new(srv->metrics, cfg);
+
+	if (map == NULL)
+		log_err("out of memory mapping the answer counters of the new configuration; "
+			"answers are not counted by balancer, pool and origin until the next "
+			"reload");
+	swap_runtime(srv, zone, map, snap, retire, arg);
 }
 
 void steer_server_reclaim(struct steer_server *srv)
@@ -477,72 +502,9 @@ void steer_server_reclaim(struct steer_server *srv)
 	pthread_mutex_unlock(&srv->wlock);
 }
 
-void steer_server_stats(const struct steer_server *srv, struct steer_server_stats *out)
+struct steer_metrics *steer_server_metrics(const struct steer_server *srv)
 {
-	memset(out, 0, sizeof(*out));
-	for (size_t t = 0; t <= srv->n_udp; t++) {
-		uint64_t *sum = t < srv->n_udp ? out->udp : out->tcp;
-
-		for (size_t i = 0; i < STEER_STAT_N; i++)
-			sum[i] += atomic_load_explicit(&srv->ctr[t].c[i], memory_order_relaxed);
-	}
-}
-
-/* Append to @p buf at @p len (clamped: a full buffer stays full); @return the new length. */
-static size_t STEER_PRINTF(4, 5) stats_put(char *buf, size_t cap, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (len + 1 >= cap)
-		return len;
-	va_start(ap, fmt);
-	r = vsnprintf(buf + len, cap - len, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return len;
-	return len + (size_t)r < cap ? len + (size_t)r : cap - 1;
-}
-
-static size_t stats_one(const uint64_t *c, bool udp, char *buf, size_t cap, size_t len)
-{
-	static const char *const rcodes[16] = {"noerror",  "formerr", "servfail",
-					       "nxdomain", "notimp",  "refused"};
-	static const struct {
-		const char *name;
-		enum steer_stat i;
-		int only; /* 1: UDP only, -1: TCP only, 0: both */
-	} fields[] = {
-		{"queries", STEER_STAT_QUERIES, 0}, {"answers", STEER_STAT_ANSWERS, 0},
-		{"dropped", STEER_STAT_DROPPED, 0}, {"truncated", STEER_STAT_TRUNCATED, 0},
-		{"batches", STEER_STAT_BATCHES, 1}, {"waits", STEER_STAT_WAITS, 1},
-		{"conns", STEER_STAT_CONNS, -1},    {"conns_refused", STEER_STAT_CONNS_REFUSED, -1},
-	};
-
-	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-		if (fields[f].only == 0 || (fields[f].only > 0) == udp)
-			len = stats_put(buf, cap, len, " %s=%llu", fields[f].name,
-					(unsigned long long)c[fields[f].i]);
-	for (size_t r = 0; r < 16; r++) {
-		unsigned long long v = c[STEER_STAT_RCODE + r];
-
-		if (rcodes[r] != NULL)
-			len = stats_put(buf, cap, len, " %s=%llu", rcodes[r], v);
-		else if (v != 0) /* unnamed RCODEs only when they occur */
-			len = stats_put(buf, cap, len, " rcode%zu=%llu", r, v);
-	}
-	return len;
-}
-
-size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf, size_t cap)
-{
-	size_t len;
-
-	if (cap == 0)
-		return 0;
-	buf[0] = '\0';
-	len = stats_one(st->udp, true, buf, cap, stats_put(buf, cap, 0, "udp"));
-	return stats_one(st->tcp, false, buf, cap, stats_put(buf, cap, len, "; tcp"));
+	return srv->metrics;
 }
 
 size_t steer_server_workers(const struct steer_server *srv)
@@ -558,8 +520,9 @@ void steer_server_free(struct steer_server *srv)
 	steer_tcp_free(srv->tcp);
 	udp_close(srv);
 	free(srv->udp);
-	free(srv->ctr);
 	reclaim_locked(srv, true); /* every thread has stopped */
+	steer_metrics_map_free(srv->map);
+	steer_metrics_free(srv->metrics);
 	steer_qsbr_fini(&srv->qsbr);
 	runtime_free(atomic_load(&srv->rt));
 	pthread_mutex_destroy(&srv->wlock);

@@ -7,13 +7,13 @@
 #define STEER_SERVER_SERVER_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "core/err.h"
 
 struct steer_config;
 struct steer_zone;
 struct steer_health_snapshot;
+struct steer_metrics;
 struct steer_server;
 
 /**
@@ -29,34 +29,12 @@ STEER_MUSTCHECK int steer_server_new(const struct steer_config *cfg, const struc
 				     struct steer_health_snapshot *snap, struct steer_server **out,
 				     struct steer_err *err);
 
-/** What the server counts, per transport (each thread counts its own; summed on read). */
-enum steer_stat {
-	STEER_STAT_QUERIES,       /**< messages received */
-	STEER_STAT_ANSWERS,       /**< answers sent (or queued, over TCP) */
-	STEER_STAT_DROPPED,       /**< received and not answered (responses, unparsable headers) */
-	STEER_STAT_TRUNCATED,     /**< answers with TC set */
-	STEER_STAT_BATCHES,       /**< UDP: recvmmsg() calls that returned packets */
-	STEER_STAT_WAITS,         /**< UDP: batch-pacing waits (udp.batch_wait_us) */
-	STEER_STAT_CONNS,         /**< TCP: connections accepted */
-	STEER_STAT_CONNS_REFUSED, /**< TCP: connections closed at once, over tcp.max_clients */
-	STEER_STAT_RCODE,         /**< first of 16: answers by header RCODE (0 NOERROR .. 15) */
-	STEER_STAT_N = STEER_STAT_RCODE + 16,
-};
-
-/** Counter totals: each counter is exact, the set is not one instant's. */
-struct steer_server_stats {
-	uint64_t udp[STEER_STAT_N];
-	uint64_t tcp[STEER_STAT_N];
-};
-
-/** Sum every thread's counters into @p out. Context: any thread, while the server runs. */
-void steer_server_stats(const struct steer_server *srv, struct steer_server_stats *out);
-
 /**
- * Format @p st on one line: "udp queries=3 answers=3 ... noerror=2 nxdomain=1; tcp ...".
- * RCODEs past REFUSED appear only when counted. @return length written (truncated to fit).
+ * The server's metric set: one counter block per thread (UDP workers first, then the TCP
+ * thread) and the answer counters by balancer, pool and origin (see lib/metrics).
+ * @return borrowed; lives as long as @p srv. Context: any thread.
  */
-size_t steer_server_stats_format(const struct steer_server_stats *st, char *buf, size_t cap);
+struct steer_metrics *steer_server_metrics(const struct steer_server *srv);
 
 /**
  * Start the UDP workers (worker w of each listen address on CPU w of affinity.dns, round
@@ -92,15 +70,19 @@ void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot
 
 /**
  * Replace the zone and the snapshot at once (configuration reload). Listen addresses,
- * workers and TCP limits stay as they were at steer_server_new().
+ * workers and TCP limits stay as they were at steer_server_new(). Answer counters by name
+ * (balancer, pool, origin) carry on for every name @p cfg keeps.
+ * @param cfg     The new zone's config (borrowed for the call: its names are mapped to
+ *                counter slots; out of memory there only stops counting answers by name).
  * @param zone    New zone (borrowed; must stay valid until @p retire runs).
  * @param snap    Snapshot indexed for the new zone's config; the server takes ownership.
  * @param retire  Called with @p arg once no worker can still read the old zone (frees the
  *                old zone and config); runs on a thread that publishes or reclaims.
  * Context: any thread; never blocks the answer path.
  */
-void steer_server_replace(struct steer_server *srv, const struct steer_zone *zone,
-			  struct steer_health_snapshot *snap, void (*retire)(void *arg), void *arg);
+void steer_server_replace(struct steer_server *srv, const struct steer_config *cfg,
+			  const struct steer_zone *zone, struct steer_health_snapshot *snap,
+			  void (*retire)(void *arg), void *arg);
 
 /** Free retired objects no worker can see any more. Context: any writer thread. */
 void steer_server_reclaim(struct steer_server *srv);

@@ -11,38 +11,10 @@
 #include <sys/socket.h>
 
 #include "core/qsbr.h"
+#include "metrics/metrics.h"
 #include "server/server.h"
 
 struct steer_tcp;
-
-/*
- * One thread's counters, on cache lines of their own. Only the owning thread writes (a
- * relaxed load and store: a plain add, no lock prefix); any thread may read.
- */
-struct steer_counters {
-	alignas(64) _Atomic uint64_t c[STEER_STAT_N];
-};
-
-static inline void steer_count(struct steer_counters *ctr, enum steer_stat i, uint64_t n)
-{
-	uint64_t v = atomic_load_explicit(&ctr->c[i], memory_order_relaxed);
-
-	atomic_store_explicit(&ctr->c[i], v + n, memory_order_relaxed);
-}
-
-/** Count one answer of @p len bytes (0 = none: dropped) written to @p msg. */
-static inline void steer_count_answer(struct steer_counters *ctr, const uint8_t *msg, size_t len)
-{
-	if (len == 0) {
-		steer_count(ctr, STEER_STAT_DROPPED, 1);
-		return;
-	}
-	/* RFC 1035 §4.1.1: RCODE is the low nibble of header byte 3, TC bit 1 of byte 2 */
-	steer_count(ctr, STEER_STAT_ANSWERS, 1);
-	steer_count(ctr, (enum steer_stat)(STEER_STAT_RCODE + (msg[3] & 0x0f)), 1);
-	if ((msg[2] & 0x02) != 0)
-		steer_count(ctr, STEER_STAT_TRUNCATED, 1);
-}
 
 /* Batch pacing state of one UDP worker (server.c). */
 struct udp_pace {
@@ -60,6 +32,7 @@ struct udp_worker {
 	bool started;
 	uint64_t rng;
 	struct udp_pace pace;
+	struct steer_metrics_thread *ctr; /* this worker's counters */
 };
 
 struct steer_server {
@@ -71,16 +44,18 @@ struct steer_server {
 	size_t n_udp;
 	size_t n_workers;
 	struct steer_tcp *tcp;
-	struct steer_qsbr qsbr;     /* slots 0..n_udp-1: UDP workers; n_udp: TCP thread */
-	struct steer_counters *ctr; /* n_udp + 1, indexed like the QSBR slots */
-	struct retired *retired;    /* objects waiting for readers to move on */
+	struct steer_qsbr qsbr;        /* slots 0..n_udp-1: UDP workers; n_udp: TCP thread */
+	struct steer_metrics *metrics; /* thread blocks indexed like the QSBR slots */
+	struct steer_metrics_map *map; /* slots of the current config's names (may be NULL) */
+	struct retired *retired;       /* objects waiting for readers to move on */
 };
 
-/* Immutable pair read through one atomic pointer, so a reload never pairs a new zone with
- * a snapshot indexed for the old config. */
+/* Immutable set read through one atomic pointer, so a reload never pairs a new zone with
+ * a snapshot or a counter map indexed for the old config. */
 struct runtime {
 	const struct steer_zone *zone;
 	struct steer_health_snapshot *snap;
+	const struct steer_metrics_map *map; /* NULL: answers are not counted by name */
 };
 
 struct retired {
@@ -108,5 +83,13 @@ void steer_server_client(struct steer_client *client, const struct sockaddr *sa)
 
 /** Seed for a thread's PRNG (never 0). */
 uint64_t steer_server_seed(void);
+
+/**
+ * The slots of @p cfg's names in @p m: per balancer its pools (default_pools, then the
+ * fallback), per origin (pool, origin). @return a new map (free with
+ * steer_metrics_map_free()), or NULL when out of memory.
+ */
+struct steer_metrics_map *steer_server_map_new(struct steer_metrics *m,
+					       const struct steer_config *cfg);
 
 #endif

@@ -59,6 +59,7 @@ struct steer_tcp {
 	size_t n_conns;
 	struct tconn *conns;
 	uint64_t rng;
+	struct steer_metrics_thread *ctr; /* the TCP thread's counters */
 	struct timeval idle;
 	size_t max_clients; /* copied: the config may be replaced by a reload */
 	uint8_t out[2 + STEER_DNS_TCP_MAX];
@@ -111,17 +112,18 @@ static int grow(uint8_t **buf, size_t *cap, size_t need, size_t first, size_t ma
 static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 {
 	struct steer_tcp *t = c->t;
-	struct steer_query_ctx ctx = {.client = &c->client, .rng = &t->rng, .tcp = true};
+	struct steer_query_ctx ctx = {
+		.client = &c->client, .rng = &t->rng, .tcp = true, .ctr = t->ctr};
 	const struct runtime *rt;
 	size_t len;
 
+	steer_metrics_count(t->ctr, STEER_STAT_QUERIES, 1);
 	steer_qsbr_enter(&t->srv->qsbr, t->srv->n_udp);
 	rt = atomic_load(&t->srv->rt);
 	ctx.snap = rt->snap;
+	ctx.map = rt->map;
 	len = steer_zone_answer(rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
-	steer_count(&t->srv->ctr[t->srv->n_udp], STEER_STAT_QUERIES, 1);
-	steer_count_answer(&t->srv->ctr[t->srv->n_udp], t->out + 2, len);
 	if (len == 0)
 		return 0;
 	t->out[0] = (uint8_t)(len >> 8);
@@ -258,10 +260,10 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	(void)salen;
 	if (t->n_conns >= t->max_clients) {
 		close(fd); /* over the limit: refuse rather than queue */
-		steer_count(&t->srv->ctr[t->srv->n_udp], STEER_STAT_CONNS_REFUSED, 1);
+		steer_metrics_count(t->ctr, STEER_STAT_CONNS_REFUSED, 1);
 		return;
 	}
-	steer_count(&t->srv->ctr[t->srv->n_udp], STEER_STAT_CONNS, 1);
+	steer_metrics_count(t->ctr, STEER_STAT_CONNS, 1);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		close(fd);
@@ -305,6 +307,7 @@ int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer
 	if (t == NULL)
 		return STEER_ENOMEM;
 	t->srv = srv;
+	t->ctr = steer_metrics_thread(srv->metrics, srv->n_udp);
 	t->max_clients = cfg->tcp_max_clients;
 	t->idle.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
 	t->idle.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "dns/wire.h"
+#include "metrics/metrics.h"
 #include "steer/steer.h"
 #include "zone/zone_int.h"
 
@@ -164,6 +165,27 @@ static void answer_referral(struct ans *a, const struct znode *cut)
 	put_glue(a, ns, true);
 }
 
+/* Count a balancer answer by balancer and pool, and by each of its @p k origins. */
+static void count_balancer(const struct ans *a, const struct steer_balancer *bal,
+			   const struct steer_answer_set *set, size_t k)
+{
+	const struct steer_metrics_map *map = a->ctx->map;
+	struct steer_metrics_thread *ctr = a->ctx->ctr;
+	size_t rank = bal->n_pools; /* the fallback's entry */
+
+	if (ctr == NULL || map == NULL || set->pool == NULL)
+		return;
+	for (size_t i = 0; i < bal->n_pools; i++) {
+		if (bal->pools[i] == set->pool) {
+			rank = i;
+			break;
+		}
+	}
+	steer_metrics_count_slot(ctr, map->pool_slot[map->bal_first[bal->index] + rank]);
+	for (size_t i = 0; i < k; i++)
+		steer_metrics_count_slot(ctr, map->origin[set->origins[i]->index]);
+}
+
 /* Balancer A/AAAA, or CNAME: a hostname origin makes the name an alias, which a CNAME
  * query must see as ANY and A do (an IP origin: NODATA). @return true if the chain
  * continues at an in-zone CNAME target. */
@@ -178,6 +200,7 @@ static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t 
 	size_t k =
 		steer_balancer_answer(bal, a->ctx->snap, family, a->ctx->client, a->ctx->rng, &set);
 
+	count_balancer(a, bal, &set, k);
 	ttl = set.reason == STEER_POOL_PRIMARY ? bal->ttl_s : bal->failover_ttl_s;
 	if (k == 0 || (qtype == STEER_RR_CNAME && !set.cname)) {
 		put_negative(a);
@@ -416,8 +439,15 @@ static size_t answer_error(const struct steer_zone *z, const struct steer_query_
 				     nsid_len(z, q, limit, ede >= 0));
 }
 
-size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
-			 const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap)
+/* The query type class counted for @p q (parsed, maybe with an error). */
+static unsigned qslot_of(const struct steer_dns_query *q)
+{
+	return q->has_question ? steer_metrics_qtype_slot(q->qtype) : STEER_METRICS_QTYPES - 1;
+}
+
+/* Answer; *qslot receives the query type class when there is an answer. */
+static size_t answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
+		     const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap, unsigned *qslot)
 {
 	struct steer_dns_query q;
 	struct ans a = {.z = zone, .ctx = ctx, .q = &q, .aa = true};
@@ -428,12 +458,15 @@ size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query
 	case STEER_DNS_DROP:
 		return 0;
 	case STEER_DNS_FORMERR:
+		*qslot = qslot_of(&q);
 		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, -1);
 	case STEER_DNS_NOTIMP:
+		*qslot = qslot_of(&q);
 		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_NOTIMP, -1);
 	case STEER_DNS_OK:
 		break;
 	}
+	*qslot = qslot_of(&q);
 	rcode = screen(zone, &q, &ede);
 	if (rcode >= 0)
 		return answer_error(zone, ctx, &q, out, out_cap, rcode, ede);
@@ -451,4 +484,15 @@ size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query
 		answer_in_zone(&a);
 	finish(&a);
 	return a.w.len;
+}
+
+size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
+			 const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap)
+{
+	unsigned qslot = STEER_METRICS_QTYPES - 1;
+	size_t n = answer(zone, ctx, pkt, len, out, out_cap, &qslot);
+
+	if (ctx->ctr != NULL)
+		steer_metrics_count_response(ctx->ctr, qslot, out, n);
+	return n;
 }

@@ -15,6 +15,8 @@
 struct steer_config;
 struct steer_health_snapshot;
 struct steer_client;
+struct steer_metrics_thread;
+struct steer_metrics_map;
 struct steer_zone;
 
 /**
@@ -42,13 +44,19 @@ struct steer_query_ctx {
 	const struct steer_client *client;        /* for hash steering */
 	uint64_t *rng;                            /* the thread's PRNG state */
 	bool tcp;                                 /* no truncation; 64 KiB limit */
+	struct steer_metrics_thread *ctr;         /* the thread's counters; NULL: not counted */
+	const struct steer_metrics_map *map;      /* slots of the zone's config; NULL: answers are
+						   * not counted by balancer, pool and origin */
 };
 
 /**
- * Answer the query in @p pkt into @p out.
+ * Answer the query in @p pkt into @p out, and count it in ctx->ctr (when set): answered
+ * by query type and RCODE, dropped, truncated; and, through ctx->map, each balancer answer
+ * by balancer and pool and by every origin in it.
  * @param out_cap  At least STEER_DNS_TCP_MAX for TCP, STEER_DNS_UDP_MAX for UDP.
  * @return response length, or 0 to send nothing (not a query, or QR=1).
- * Context: answer path; no allocation, no locks, no logging.
+ * Context: answer path; no allocation, no locks, no logging; counting is plain stores to
+ * the thread's own counters.
  */
 size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
 			 const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap);
