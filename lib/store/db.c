@@ -96,10 +96,11 @@ static const char *const stmt_sql[STORE_STMT_N] = {
 	[STORE_STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STORE_STMT_COMMIT] = "COMMIT",
 	[STORE_STMT_ROLLBACK] = "ROLLBACK",
-	[STORE_STMT_ORIGIN_GET] = "SELECT id FROM origins WHERE pool = ?1 AND name = ?2"
-				  " AND address = ?3",
+	[STORE_STMT_ORIGIN_GET] = "SELECT id, first_seen_ms FROM origins WHERE pool = ?1"
+				  " AND name = ?2 AND address = ?3",
 	[STORE_STMT_ORIGIN_ADD] = "INSERT INTO origins (pool, name, address, first_seen_ms)"
 				  " VALUES (?1, ?2, ?3, ?4)",
+	[STORE_STMT_ORIGIN_SEEN] = "UPDATE origins SET first_seen_ms = ?2 WHERE id = ?1",
 	[STORE_STMT_PROBE] = "INSERT INTO probes (time_ms, origin_id, ok, rtt_ms, http_status,"
 			     " reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STORE_STMT_T_ORIGIN] = "INSERT INTO origin_transitions (time_ms, origin_id, pool,"
@@ -402,11 +403,23 @@ static void bind_req(sqlite3_stmt *s, int i, const char *v)
 	sqlite3_bind_text(s, i, v != NULL ? v : "", -1, SQLITE_STATIC);
 }
 
+/* Move the origin's first_seen_ms back to @p time_ms: transitions are written at once,
+ * the probes queued before them only with the next batch. */
+static int origin_seen(struct store_db *d, sqlite3_int64 id, int64_t time_ms)
+{
+	sqlite3_stmt *s = d->stmt[STORE_STMT_ORIGIN_SEEN];
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, time_ms);
+	return step_done(d, STORE_STMT_ORIGIN_SEEN, "write");
+}
+
 /* The id of the origin (pool, name, address), added on first sight. */
 static int origin_id(struct store_db *d, const struct store_rec *r, sqlite3_int64 *id)
 {
 	sqlite3_stmt *get = d->stmt[STORE_STMT_ORIGIN_GET];
 	sqlite3_stmt *add = d->stmt[STORE_STMT_ORIGIN_ADD];
+	int64_t first_ms = 0;
 	int rc;
 
 	for (int i = 0; i < 3; i++) {
@@ -414,13 +427,15 @@ static int origin_id(struct store_db *d, const struct store_rec *r, sqlite3_int6
 		bind_req(add, i + 1, r->s[STORE_F_POOL + i]);
 	}
 	rc = sqlite3_step(get);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(get, 0);
+		first_ms = sqlite3_column_int64(get, 1);
+	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		db_fail(d, "write", rc);
 	sqlite3_reset(get);
 	if (rc == SQLITE_ROW)
-		return 0;
+		return r->time_ms < first_ms ? origin_seen(d, *id, r->time_ms) : 0;
 	if (rc != SQLITE_DONE)
 		return STEER_EDB;
 	sqlite3_bind_int64(add, 4, r->time_ms);

@@ -69,18 +69,35 @@ static struct store_rec *rec_new(enum store_rec_kind kind, int64_t time_ms,
 	return r;
 }
 
-/* Append @p r (which may be NULL after a failed allocation) or drop it. */
+/* Append @p r to the end of the list @p head / @p tail. */
+static void append(struct store_rec **head, struct store_rec **tail, struct store_rec *r)
+{
+	if (*tail != NULL)
+		(*tail)->next = r;
+	else
+		*head = r;
+	*tail = r;
+}
+
+/*
+ * Append @p r (which may be NULL after a failed allocation) or drop it. Probes wait for
+ * the next batch tick; every other record wakes the writer, which commits it at once: a
+ * transition, override or pin must not sit in memory for a flush interval, where a crash
+ * of the process would lose it.
+ */
 static bool enqueue(struct steer_store *st, struct store_rec *r)
 {
 	bool queued = false;
 
 	pthread_mutex_lock(&st->mu);
 	if (r != NULL && st->n_queued < st->opts.queue_cap) {
-		if (st->tail != NULL)
-			st->tail->next = r;
-		else
-			st->head = r;
-		st->tail = r;
+		if (r->kind == STORE_REC_PROBE) {
+			append(&st->head, &st->tail, r);
+		} else {
+			append(&st->urgent, &st->urgent_tail, r);
+			st->n_urgent++;
+			pthread_cond_signal(&st->wake);
+		}
 		st->n_queued++;
 		queued = true;
 	} else {
@@ -316,6 +333,7 @@ void steer_store_free(struct steer_store *st)
 	pthread_mutex_unlock(&st->mu);
 	pthread_join(st->thread, NULL);
 	store_rec_free_list(st->head);
+	store_rec_free_list(st->urgent);
 	sync_fini(st);
 	free(st->path);
 	free(st);

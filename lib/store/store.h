@@ -24,7 +24,7 @@ struct steer_store_opts {
 	const char *path;              /* database file (required) */
 	uint32_t retention_days;       /* probe rows older than this are pruned [7] */
 	uint32_t queue_cap;            /* records waiting to be written [65536] */
-	uint32_t flush_ms;             /* batch interval [200] */
+	uint32_t flush_ms;             /* probe batch interval [200] */
 	uint32_t retry_ms;             /* reopen interval after an error [2000] */
 	uint32_t prune_batch;          /* rows deleted per prune step [1000] */
 	steer_store_clock_fn *wall_ms; /* prune cut-off clock (tests) [CLOCK_REALTIME] */
@@ -70,7 +70,10 @@ struct steer_store_transition {
 STEER_MUSTCHECK int steer_store_new(const struct steer_store_opts *opts, struct steer_store **out);
 
 /**
- * Queue a probe / a transition. Non-blocking; callable from any thread.
+ * Queue a probe / a transition. Non-blocking; callable from any thread. Probes are written
+ * in batches every flush_ms; a transition wakes the writer, which commits it at once in a
+ * transaction of its own, so it survives a crash of the process that follows within
+ * milliseconds (not a power loss: commits are not synced one by one).
  * @return true if queued, false if the queue is full (the record is dropped and counted).
  */
 bool steer_store_put_probe(struct steer_store *st, const struct steer_store_probe *p);
@@ -88,7 +91,7 @@ struct steer_store_override {
 };
 
 /**
- * Queue an override change. The writer, in the batch's transaction, upserts the
+ * Queue an override change. The writer, woken at once like for a transition, upserts the
  * `overrides` row of (pool, origin) (since_ms = @c time_ms), or deletes it for "auto",
  * and appends an `override_log` row. Non-blocking; callable from any thread.
  * @param o  Borrowed for the call.
@@ -100,7 +103,8 @@ bool steer_store_put_override(struct steer_store *st, const struct steer_store_o
 /**
  * Queue a failback pin change: @p balancer keeps answering from @p pool until its
  * failback happens (manual failback, failback hold). Setting the pool a balancer is
- * already pinned to keeps the pin's since_ms. Non-blocking; callable from any thread.
+ * already pinned to keeps the pin's since_ms. Committed at once, like a transition.
+ * Non-blocking; callable from any thread.
  * @param balancer  Balancer name (required; copied).
  * @param pool      Pinned pool (copied), or NULL to clear the pin (the row is deleted).
  * @param time_ms   When the pin was set (ms since the Unix epoch).
@@ -110,8 +114,8 @@ bool steer_store_put_override(struct steer_store *st, const struct steer_store_o
 bool steer_store_put_pin(struct steer_store *st, const char *balancer, const char *pool,
 			 int64_t time_ms);
 
-/** Write everything queued so far and wait for it (bounded by @p timeout_ms). @return 0 or
- * STEER_EDB if the database is not writable, -ETIMEDOUT on timeout. */
+/** Write everything queued so far, probes too, and wait for it (bounded by @p timeout_ms).
+ * @return 0 or STEER_EDB if the database is not writable, -ETIMEDOUT on timeout. */
 int steer_store_flush(struct steer_store *st, uint32_t timeout_ms);
 
 /** Counters for status and tests. */

@@ -61,6 +61,7 @@ enum store_stmt {
 	STORE_STMT_ROLLBACK,
 	STORE_STMT_ORIGIN_GET,
 	STORE_STMT_ORIGIN_ADD,
+	STORE_STMT_ORIGIN_SEEN,
 	STORE_STMT_PROBE,
 	STORE_STMT_T_ORIGIN,
 	STORE_STMT_T_POOL,
@@ -94,13 +95,15 @@ struct steer_store {
 	char *path;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t wake; /* writer: a flush was requested, or stop */
-	pthread_cond_t done; /* flush waiters: a tick finished */
+	pthread_cond_t wake; /* writer: an urgent record, a flush request, or stop */
+	pthread_cond_t done; /* flush waiters: a batch tick finished */
 
-	struct store_rec *head, *tail;
-	size_t n_queued;        /* queued plus the batch being written */
-	uint64_t ticks_started; /* batches taken by the writer */
-	uint64_t ticks_done;    /* batches finished (committed or dropped) */
+	struct store_rec *head, *tail;          /* probes, written every flush_ms */
+	struct store_rec *urgent, *urgent_tail; /* everything else, written at once */
+	size_t n_queued;                        /* both lists plus the records being written */
+	size_t n_urgent;                        /* records in the urgent list */
+	uint64_t ticks_started;                 /* batch ticks begun (they take both lists) */
+	uint64_t ticks_done;                    /* batch ticks finished (committed or dropped) */
 	bool flush_req;
 	bool stop;
 	uint64_t queue_drops; /* queue-full drops not yet logged */

@@ -1,8 +1,10 @@
 /*
- * The writer thread. Every flush_ms, or at once when steer_store_flush() asks, it takes
- * the whole queue, writes it in one transaction and runs at most one prune step. While
- * the database cannot be used, batches are dropped and counted, errors are logged at most
- * once per 10 s, and the open is retried every retry_ms; the thread never gives up.
+ * The writer thread. Transitions, overrides and pins are committed as soon as they are
+ * queued, in their own small transaction; probes are batched: every flush_ms, or at once
+ * when steer_store_flush() asks, the writer takes them all, writes them in one transaction
+ * and runs at most one prune step. While the database cannot be used, records are dropped
+ * and counted, errors are logged at most once per 10 s, and the open is retried every
+ * retry_ms; the thread never gives up.
  */
 #include <inttypes.h>
 #include <time.h>
@@ -13,6 +15,15 @@
 #define STEER_LOG_SRC "store"
 #include "core/log.h"
 #include "core/thread.h"
+
+/* What one wake-up of the writer took from the queue. */
+struct take {
+	struct store_rec *urgent; /* transitions, overrides, pins: always taken */
+	size_t n_urgent;
+	struct store_rec *batch; /* probes: taken by batch ticks only */
+	size_t n_batch;
+	bool full; /* a batch tick: probes, a prune step, and flush waiters are told */
+};
 
 /* What one tick did, applied to the shared statistics at its end. */
 struct tick_count {
@@ -130,7 +141,9 @@ static void report_queue_drops(struct steer_store *st, int64_t now)
 		st->path, n, st->opts.queue_cap);
 }
 
-static void tick(struct steer_store *st, const struct store_rec *batch, size_t n)
+/* Write what @p t took: the urgent records first, in their own transaction, so a large
+ * probe batch can neither delay nor fail them. */
+static void tick(struct steer_store *st, const struct take *t)
 {
 	const int64_t now = steer_clock_mono_ms();
 	struct tick_count c = {0};
@@ -139,23 +152,46 @@ static void tick(struct steer_store *st, const struct store_rec *batch, size_t n
 		db_failed(st, now, &c);
 	if (st->db.db == NULL && now >= st->next_open_ms)
 		try_open(st, now, &c);
-	write_batch(st, batch, n, now, &c);
-	if (st->db.db != NULL)
+	write_batch(st, t->urgent, t->n_urgent, now, &c);
+	write_batch(st, t->batch, t->n_batch, now, &c);
+	if (t->full && st->db.db != NULL)
 		prune_step(st, now, &c);
 	settle(st, &c, now);
 	report_queue_drops(st, now);
 }
 
-/* Wait (st->mu held) until @p next_tick (monotonic ms), a flush request, or stop. */
+/* Wait (st->mu held) until @p next_tick (monotonic ms), an urgent record, a flush
+ * request, or stop. */
 static void wait_tick(struct steer_store *st, int64_t next_tick)
 {
 	const struct timespec until = {.tv_sec = (time_t)(next_tick / 1000),
 				       .tv_nsec = (long)(next_tick % 1000) * 1000000L};
 
-	while (!st->stop && !st->flush_req && steer_clock_mono_ms() < next_tick) {
+	while (!st->stop && !st->flush_req && st->urgent == NULL &&
+	       steer_clock_mono_ms() < next_tick) {
 		if (pthread_cond_timedwait(&st->wake, &st->mu, &until) != 0)
 			break; /* timed out */
 	}
+}
+
+/* Take the urgent records, and on a batch tick (its time has come, a flush, or stop) the
+ * probes too. st->mu held. */
+static void take(struct steer_store *st, int64_t next_tick, struct take *t)
+{
+	t->full = st->stop || st->flush_req || steer_clock_mono_ms() >= next_tick;
+	t->urgent = st->urgent;
+	t->n_urgent = st->n_urgent;
+	st->urgent = st->urgent_tail = NULL;
+	st->n_urgent = 0;
+	t->batch = NULL;
+	t->n_batch = 0;
+	if (!t->full)
+		return;
+	t->batch = st->head;
+	t->n_batch = st->n_queued - t->n_urgent;
+	st->head = st->tail = NULL;
+	st->flush_req = false;
+	st->ticks_started++;
 }
 
 void *store_writer_main(void *arg)
@@ -172,26 +208,25 @@ void *store_writer_main(void *arg)
 	next_tick += st->opts.flush_ms;
 	pthread_mutex_lock(&st->mu);
 	while (!stopping) {
-		struct store_rec *batch;
-		size_t n;
+		struct take t;
 
 		wait_tick(st, next_tick);
-		stopping = st->stop; /* the batch taken now is the last one */
-		batch = st->head;
-		n = st->n_queued;
-		st->head = st->tail = NULL;
-		st->flush_req = false;
-		st->ticks_started++;
+		stopping = st->stop; /* the records taken now are the last ones */
+		take(st, next_tick, &t);
 		pthread_mutex_unlock(&st->mu);
 
-		tick(st, batch, n);
-		store_rec_free_list(batch);
-		next_tick = steer_clock_mono_ms() + st->opts.flush_ms;
+		tick(st, &t);
+		store_rec_free_list(t.urgent);
+		store_rec_free_list(t.batch);
+		if (t.full)
+			next_tick = steer_clock_mono_ms() + st->opts.flush_ms;
 
 		pthread_mutex_lock(&st->mu);
-		st->n_queued -= n;
-		st->ticks_done++;
-		pthread_cond_broadcast(&st->done);
+		st->n_queued -= t.n_urgent + t.n_batch;
+		if (t.full) {
+			st->ticks_done++;
+			pthread_cond_broadcast(&st->done);
+		}
 	}
 	pthread_mutex_unlock(&st->mu);
 	store_db_close(&st->db);

@@ -4,7 +4,9 @@
  * and unusable files, retention. The store's thread is real; waits are bounded polls.
  */
 #include <dirent.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -906,6 +908,174 @@ static void test_memory(void **state)
 	steer_store_free(st);
 }
 
+/* Wait (bounded by @p ms, polling every 10 ms) until @p sql on @p path returns @p want;
+ * nothing else flushes the store meanwhile. */
+static bool wait_count(const char *path, const char *sql, long long want, int ms)
+{
+	const struct timespec pause = {.tv_nsec = 10 * 1000000L};
+
+	for (int waited = 0; waited < ms; waited += 10) {
+		if (q_int(path, sql) == want)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return q_int(path, sql) == want;
+}
+
+/* Regression: transitions, overrides and pins waited for the next batch (200 ms by
+ * default) in memory, where a kill -9 lost them. They are committed at once now; probes
+ * still wait for their batch. */
+static void test_urgent_at_once(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {
+		.path = fx->path, .retention_days = KEEP_ALL, .flush_ms = 60000};
+	struct steer_store *st = start(&o);
+
+	assert_int_equal(steer_store_flush(st, 2000), 0); /* the database exists */
+	assert_true(put(st, 100, "web1", 1));
+	put_origin_t(st, 200, "www", "web1", "down");
+	put_pool_t(st, 300, "www", "unhealthy");
+	put_override(st, 400, "www", "web2", "drain", "maint", 0, "api");
+	assert_true(steer_store_put_pin(st, "api", "backup", 500));
+	/* no flush: the next batch tick is a minute away */
+	assert_true(wait_count(fx->path, "SELECT count(*) FROM origin_transitions", 1, 5000));
+	assert_true(wait_count(fx->path, "SELECT count(*) FROM pool_transitions", 1, 5000));
+	assert_true(wait_count(fx->path, "SELECT count(*) FROM override_log", 1, 5000));
+	assert_true(wait_count(fx->path, "SELECT count(*) FROM failback_pins", 1, 5000));
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 0);
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	assert_int_equal(q_int(fx->path, "SELECT count(*) FROM probes"), 1);
+	assert_int_equal(stats(st).written, 5);
+	steer_store_free(st);
+}
+
+#define CRASH_ROUNDS    5
+#define CRASH_MAX       4000 /* transitions one child queues at most before it is killed */
+#define CRASH_MARGIN_NS (100 * 1000000LL)
+#define CRASH_BASE      1000000LL /* round r records transitions at time_ms (r+1)*BASE + i */
+
+/* What the crash child reports after each put: "logged", as steerd logs a transition. */
+struct crash_msg {
+	int64_t seq;
+	int64_t mono_ns;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The forked child: a store with the default batch interval, fed a probe and a
+ * transition every 2 ms until it is killed. No cmocka here. */
+static void crash_child(const char *path, int round, int fd)
+{
+	const struct steer_store_opts o = {.path = path, .retention_days = KEEP_ALL};
+	const struct timespec pause = {.tv_nsec = 2 * 1000000L};
+	struct steer_store *st = NULL;
+
+	if (steer_store_new(&o, &st) < 0)
+		_exit(2);
+	for (int64_t i = 0; i < CRASH_MAX; i++) {
+		const int64_t t = (round + 1) * CRASH_BASE + i;
+		const bool odd = i % 2 != 0;
+		const struct steer_store_transition tr = {t,
+							  STEER_STORE_ORIGIN,
+							  "www",
+							  "web1",
+							  "192.0.2.10",
+							  odd ? "up" : "down",
+							  odd ? "down" : "up",
+							  "flap"};
+		struct crash_msg m;
+
+		(void)put(st, t, "web1", 1);
+		if (!steer_store_put_transition(st, &tr))
+			_exit(3);
+		m.seq = i;
+		m.mono_ns = mono_ns();
+		if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+			_exit(4);
+		nanosleep(&pause, NULL);
+	}
+	_exit(0);
+}
+
+/* Append the child's reports to @p all (at *@p n) until @p until_ns, or with @p until_ns
+ * 0 until EOF (each wait bounded by 2 s); with @p one, return after one report. */
+static void crash_read(int fd, int64_t until_ns, bool one, struct crash_msg *all, int *n)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		const int64_t left_ms = until_ns != 0 ? (until_ns - mono_ns()) / 1000000 : 2000;
+
+		if (left_ms <= 0 || poll(&p, 1, (int)left_ms) <= 0)
+			return;
+		if (read(fd, &all[*n], sizeof(all[0])) != (ssize_t)sizeof(all[0]))
+			return; /* EOF: the child is gone */
+		if (*n < CRASH_MAX - 1)
+			(*n)++;
+		if (one)
+			return;
+	}
+}
+
+/* One round: fork the child, kill -9 it @p after_ms after its first report, check that
+ * every transition it reported at least 100 ms before the kill is in the database. */
+static void crash_round(const char *path, int round, int after_ms, struct crash_msg *all)
+{
+	int fds[2], n = 0, status = 0;
+	int64_t kill_ns, must = -1;
+	pid_t pid;
+	char sql[256];
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		crash_child(path, round, fds[1]);
+	}
+	close(fds[1]);
+	crash_read(fds[0], mono_ns() + 10000000000LL, true, all, &n); /* the store is up */
+	if (n > 0)
+		crash_read(fds[0], all[0].mono_ns + (int64_t)after_ms * 1000000, false, all, &n);
+	kill_ns = mono_ns();
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	crash_read(fds[0], 0, false, all, &n); /* reported before the kill */
+	close(fds[0]);
+	assert_true(WIFSIGNALED(status));
+	for (int i = 0; i < n; i++) {
+		if (all[i].mono_ns <= kill_ns - CRASH_MARGIN_NS)
+			must = all[i].seq;
+	}
+	assert_true(must >= 10); /* the round did test something */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM origin_transitions WHERE time_ms BETWEEN %lld AND %lld",
+		 (long long)((round + 1) * CRASH_BASE),
+		 (long long)((round + 1) * CRASH_BASE + must));
+	assert_int_equal(q_int(path, sql), must + 1);
+}
+
+/* kill -9 of a process with a busy store at varied moments: every transition queued at
+ * least 100 ms before the kill survives, and the database stays intact. */
+static void test_crash_kill9(void **state)
+{
+	struct fx *fx = *state;
+	struct crash_msg *all = calloc(CRASH_MAX, sizeof(*all));
+	char buf[64];
+
+	assert_non_null(all);
+	for (int r = 0; r < CRASH_ROUNDS; r++)
+		crash_round(fx->path, r, 250 + r * 73, all);
+	free(all);
+	assert_string_equal(row(fx->path, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+}
+
 static void test_api_edges(void **state)
 {
 	const struct steer_store_opts none = {0};
@@ -939,6 +1109,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urgent_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_kill9, setup, teardown),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_api_edges),
 	};
