@@ -112,6 +112,7 @@ struct steer_store {
 	/* writer thread only */
 	struct store_db db;
 	bool opened_once;
+	bool recovering;        /* a failure since the last successful commit */
 	int64_t next_open_ms;   /* monotonic */
 	int64_t next_prune_ms;  /* monotonic; start of the next prune pass */
 	bool pruning;           /* a pass is under way: one batch per tick */

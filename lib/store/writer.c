@@ -46,9 +46,13 @@ static void db_failed(struct steer_store *st, int64_t now, struct tick_count *c)
 		st->db.checked = false; /* the next open runs quick_check and moves it aside */
 	store_db_close(&st->db);
 	st->next_open_ms = now + st->opts.retry_ms;
+	st->recovering = true;
 	c->failures++;
 }
 
+/* Opening proves little: on a full disk (or a file system that fails writes) the open,
+ * which only reads, succeeds and the first commit fails. Recovery is announced by
+ * write_batch() once a commit succeeds. */
 static void try_open(struct steer_store *st, int64_t now, struct tick_count *c)
 {
 	if (store_db_open(&st->db, wall_now(st)) < 0) {
@@ -57,11 +61,16 @@ static void try_open(struct steer_store *st, int64_t now, struct tick_count *c)
 	}
 	if (!st->opened_once)
 		log_info("database open path=%s schema_version=%d", st->path, st->db.version);
-	else
-		log_notice("database writable again path=%s dropped=%" PRIu64
-			   " records since the last report",
-			   st->path, st->db_drops);
 	st->opened_once = true;
+}
+
+/* A commit succeeded after a failure: the database is writable again. */
+static void recovered(struct steer_store *st)
+{
+	log_notice("database writable again path=%s dropped=%" PRIu64
+		   " records since the last report",
+		   st->path, st->db_drops);
+	st->recovering = false;
 	st->db_drops = 0;
 	st->db_suppressed = 0;
 }
@@ -73,6 +82,8 @@ static void write_batch(struct steer_store *st, const struct store_rec *batch, s
 		return;
 	if (st->db.db != NULL && store_db_write(&st->db, batch) == 0) {
 		c->written += n;
+		if (st->recovering)
+			recovered(st);
 		return;
 	}
 	if (st->db.db != NULL)

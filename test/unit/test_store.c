@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1076,6 +1077,137 @@ static void test_crash_kill9(void **state)
 	assert_string_equal(row(fx->path, "PRAGMA integrity_check", buf, sizeof(buf)), "ok");
 }
 
+/* The full disk: while full_pages > 0, every new SQLite connection in this process to a
+ * file named steerd.db may not grow past that many pages (PRAGMA max_page_count), so a
+ * write that needs a new page fails with SQLITE_FULL, as on a full file system. The
+ * store's connection is new on every reopen. Registered with sqlite3_auto_extension(). */
+static atomic_int full_pages;
+
+static int full_disk_ext(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+{
+	const char *name = sqlite3_db_filename(db, "main");
+	const int pages = atomic_load(&full_pages);
+	char sql[64];
+
+	(void)errmsg;
+	(void)api;
+	if (pages <= 0 || name == NULL || strstr(name, "/steerd.db") == NULL)
+		return SQLITE_OK;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", pages);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Send this process's stderr (the log) to @p path until stderr_restore(). @return the
+ * saved descriptor. */
+static int stderr_to(const char *path)
+{
+	const int saved = dup(STDERR_FILENO);
+	FILE *f = fopen(path, "w");
+
+	assert_true(saved >= 0);
+	assert_non_null(f);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	fclose(f);
+	return saved;
+}
+
+static void stderr_restore(int saved)
+{
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
+/* Lines of the file @p path containing @p needle; -1 if it cannot be read. */
+static int count_lines(const char *path, const char *needle)
+{
+	char line[2048];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL ? 1 : 0;
+	fclose(f);
+	return n;
+}
+
+/* Queue 20 probes of 500 bytes each: more than the free room of any existing page.
+ * @return how many were queued. No cmocka here: it runs while stderr is captured. */
+static int put_big(struct steer_store *st, int64_t time_ms)
+{
+	char reason[501];
+	struct steer_store_probe p = {time_ms, "www", "web1", "192.0.2.10", false, 1, 503, reason};
+	int n = 0;
+
+	memset(reason, 'x', sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	for (int i = 0; i < 20; i++) {
+		p.time_ms = time_ms + i;
+		n += steer_store_put_probe(st, &p) ? 1 : 0;
+	}
+	return n;
+}
+
+/* Run the full disk until 6 commits failed (each after a successful reopen: opening
+ * only reads). @return false if a flush did not fail. No cmocka (stderr captured). */
+static bool fill_disk_run(struct steer_store *st)
+{
+	const struct timespec pause = {.tv_nsec = 5 * 1000000L};
+
+	for (int i = 0; i < 400 && stats(st).errors < 6; i++) {
+		if (put_big(st, 10000 + i * 100) != 20 || steer_store_flush(st, 2000) != STEER_EDB)
+			return false;
+		nanosleep(&pause, NULL);
+	}
+	return true;
+}
+
+/* Regression: on a full disk the store logged "database writable again" after every
+ * successful reopen (every retry_ms) while every commit still failed. */
+static void test_disk_full_log(void **state)
+{
+	struct fx *fx = *state;
+	const struct steer_store_opts o = {
+		.path = fx->path, .retention_days = KEEP_ALL, .flush_ms = 60000, .retry_ms = 20};
+	const struct timespec pause = {.tv_nsec = 10 * 1000000L};
+	struct steer_store *st = start(&o);
+	char log[400];
+	struct steer_store_stats full;
+	int saved, again_while_full;
+	bool full_ok, ok = false;
+
+	assert_int_equal(put_big(st, 1000), 20);
+	assert_int_equal(steer_store_flush(st, 2000), 0);
+	steer_store_free(st);
+	atomic_store(&full_pages, (int)q_int(fx->path, "PRAGMA page_count"));
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))full_disk_ext), SQLITE_OK);
+	snprintf(log, sizeof(log), "%s/steerd.log", fx->dir);
+	saved = stderr_to(log);
+	st = start(&o); /* no cmocka until stderr_restore() */
+	full_ok = fill_disk_run(st);
+	full = stats(st);
+	again_while_full = count_lines(log, "database writable again");
+	atomic_store(&full_pages, 0); /* room again */
+	for (int i = 0; i < 300 && !ok; i++) {
+		(void)put(st, 50000 + i, "web1", 1);
+		ok = steer_store_flush(st, 2000) == 0 && stats(st).written > full.written;
+		if (!ok)
+			nanosleep(&pause, NULL);
+	}
+	steer_store_free(st);
+	stderr_restore(saved);
+	sqlite3_cancel_auto_extension((void (*)(void))full_disk_ext);
+	assert_true(full_ok);
+	assert_true(full.errors >= 6);
+	assert_int_equal(full.written, 0);
+	assert_true(ok);
+	assert_int_equal(again_while_full, 0);
+	assert_int_equal(count_lines(log, "database writable again"), 1);
+	assert_int_equal(count_lines(log, "err store: database unavailable"), 1);
+	assert_int_equal(count_lines(log, "database or disk is full"), 1);
+}
+
 static void test_api_edges(void **state)
 {
 	const struct steer_store_opts none = {0};
@@ -1111,6 +1243,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urgent_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full_log, setup, teardown),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_api_edges),
 	};
