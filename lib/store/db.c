@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -196,11 +197,45 @@ void store_db_close(struct store_db *d)
 	d->db = NULL;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "fifo";
+	if (S_ISDIR(mode))
+		return "directory";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISCHR(mode))
+		return "character device";
+	if (S_ISBLK(mode))
+		return "block device";
+	return "special file";
+}
+
+int store_check_regular(const char *path, char *msg, size_t size)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+		return 0;
+	snprintf(msg, size, "not a regular file (%s)", file_kind(sb.st_mode));
+	return STEER_EDB;
+}
+
 static int db_connect(struct store_db *d)
 {
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	int rc = sqlite3_open_v2(d->path, &d->db, flags, NULL);
+	char why[64];
+	int rc;
 
+	/* checked first: the open below would never return for a FIFO */
+	if (strcmp(d->path, ":memory:") != 0 &&
+	    store_check_regular(d->path, why, sizeof(why)) < 0) {
+		snprintf(d->errmsg, sizeof(d->errmsg), "open: %s", why);
+		d->corrupt = false; /* not ours to move aside */
+		return STEER_EDB;
+	}
+	rc = sqlite3_open_v2(d->path, &d->db, flags, NULL);
 	if (rc != SQLITE_OK)
 		return db_fail(d, "open", rc);
 	sqlite3_extended_result_codes(d->db, 1);

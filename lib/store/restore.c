@@ -128,6 +128,9 @@ static int open_ro(const char *path, sqlite3 **out, struct steer_err *err)
 		return steer_err_set(err, STEER_EDB, "restore %s: %s", path,
 				     steer_errno_str(errno, ebuf, sizeof(ebuf)));
 	}
+	/* before SQLite opens it: opening a FIFO for reading waits for a writer, forever */
+	if (store_check_regular(path, ebuf, sizeof(ebuf)) < 0)
+		return steer_err_set(err, STEER_EDB, "restore %s: %s", path, ebuf);
 	rc = sqlite3_open_v2(path, out, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(err, path, *out, rc);

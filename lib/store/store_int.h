@@ -155,6 +155,16 @@ int store_db_write(struct store_db *d, const struct store_rec *list);
  */
 int store_db_prune(struct store_db *d, int64_t cutoff_ms, uint32_t limit, uint32_t *deleted);
 
+/**
+ * Is @p path, if it exists, a regular file (after symbolic links)? SQLite would open a
+ * FIFO and wait in open(2) or read(2) for a writer that never comes; a directory or a
+ * device is no database either.
+ * @return 0 for a regular file or a missing path (or one stat(2) cannot check: SQLite
+ *         reports that); STEER_EDB with "not a regular file (<kind>)" in @p msg.
+ * Context: any thread; one stat(2).
+ */
+int store_check_regular(const char *path, char *msg, size_t size);
+
 /** Number of schema migrations, i.e. the schema version this code writes. */
 int store_db_schema_version(void);
 

@@ -7,6 +7,8 @@
 #    after the clean stop, every transition of the last run is.
 # 2. The database is intact (PRAGMA integrity_check), never moved aside as corrupt, and
 #    each restart restores the last known state from it.
+# 3. state.path naming a FIFO: steerd still starts and answers DNS (health in memory),
+#    and logs that the path is not a regular file.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/health-lib.sh"
 
@@ -156,4 +158,13 @@ expect_eq "every start restored the last known state" \
 	"$(log_count 'info health: restored the last known state of [0-9]+ origins')" $((ROUNDS + 1))
 expect_eq "no restore failed" "$(log_count 'cannot restore')" 0
 
+# --- 3. state.path is a FIFO: answers anyway, a clear error
+mkfifo "$TMP/fifo.db"
+cfg_edit "c['state']['path'] = '$TMP/fifo.db'"
+start_steerd
+expect_match "fifo state path: api still answers" "$(ans api)" '^NOERROR [0-9]+ 127\.0\.0\.'
+expect_log "fifo: the restore names the path" \
+	"cannot restore health from $TMP/fifo.db: .*not a regular file"
+expect_log "fifo: the writer names the path" \
+	"err store: database unavailable path=$TMP/fifo.db error=\"open: not a regular file"
 finish

@@ -362,6 +362,60 @@ static void collect_pool(void *arg, const char *pool, bool healthy, int64_t sinc
 		 healthy ? "healthy" : "unhealthy", (long long)since_ms);
 }
 
+static void ignore_origin(void *arg, const char *pool, const char *origin, const char *address,
+			  const char *st, int64_t since_ms)
+{
+	(void)arg;
+	(void)pool;
+	(void)origin;
+	(void)address;
+	(void)st;
+	(void)since_ms;
+}
+
+static void ignore_override(void *arg, const struct steer_store_override *o)
+{
+	(void)arg;
+	(void)o;
+}
+
+static void ignore_pin(void *arg, const char *balancer, const char *pool, int64_t since_ms)
+{
+	(void)arg;
+	(void)balancer;
+	(void)pool;
+	(void)since_ms;
+}
+
+static void ignore_pool(void *arg, const char *pool, bool healthy, int64_t since_ms)
+{
+	(void)arg;
+	(void)pool;
+	(void)healthy;
+	(void)since_ms;
+}
+
+/* Each restore function alone, without cmocka in its callbacks (for forked children). */
+static int restore_origins_only(const char *path, struct steer_err *err)
+{
+	return steer_store_restore(path, ignore_origin, NULL, err);
+}
+
+static int restore_overrides_only(const char *path, struct steer_err *err)
+{
+	return steer_store_restore_overrides(path, ignore_override, NULL, err);
+}
+
+static int restore_pins_only(const char *path, struct steer_err *err)
+{
+	return steer_store_restore_pins(path, ignore_pin, NULL, err);
+}
+
+static int restore_pools_only(const char *path, struct steer_err *err)
+{
+	return steer_store_restore_pools(path, ignore_pool, NULL, err);
+}
+
 /* Every restore function on @p path returns @p want and delivers nothing. */
 static void restore_each(const char *path, int want)
 {
@@ -1208,6 +1262,83 @@ static void test_disk_full_log(void **state)
 	assert_int_equal(count_lines(log, "database or disk is full"), 1);
 }
 
+/* Run @p fn(@p path) in a child process, bounded by @p ms.
+ * @return its exit status (0: fn returned 0), or -1 if it had to be killed: it blocked. */
+static int run_bounded(int (*fn)(const char *), const char *path, int ms)
+{
+	const struct timespec pause = {.tv_nsec = 10 * 1000000L};
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(path) == 0 ? 0 : 1);
+	for (int waited = 0; waited < ms; waited += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+/* Every restore function refuses @p path at once, naming it. No cmocka: forked child. */
+static int restore_refuses(const char *path)
+{
+	int (*const each[])(const char *,
+			    struct steer_err *) = {restore_origins_only, restore_overrides_only,
+						   restore_pins_only, restore_pools_only};
+
+	for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
+		struct steer_err err = {0};
+
+		CHECK(each[i](path, &err) == STEER_EDB && err.code == STEER_EDB);
+		CHECK(strstr(err.msg, path) != NULL);
+		CHECK(strstr(err.msg, "not a regular file") != NULL);
+	}
+	return 0;
+}
+
+/* The writer fails to open @p path, at once and again on every retry, and stops. */
+static int writer_refuses(const char *path)
+{
+	const struct steer_store_opts o = {
+		.path = path, .retention_days = KEEP_ALL, .flush_ms = 10, .retry_ms = 20};
+	struct steer_store *st = NULL;
+
+	CHECK(steer_store_new(&o, &st) == 0);
+	for (int i = 0; i < 5; i++) {
+		CHECK(put(st, 1000 + i, "web1", 1));
+		CHECK(steer_store_flush(st, 2000) == STEER_EDB);
+	}
+	CHECK(!stats(st).db_ok && stats(st).errors >= 1 && stats(st).dropped == 5);
+	steer_store_free(st);
+	return 0;
+}
+
+/* Regression: a FIFO at state.path blocked steerd at start for good (opening a FIFO for
+ * reading waits for a writer), before it ever listened. Restore and writer refuse any
+ * file that is not a regular one, at once, and leave it alone. */
+static void test_not_regular_file(void **state)
+{
+	struct fx *fx = *state;
+	char dir[400], buf[512];
+	struct stat sb;
+
+	assert_int_equal(mkfifo(fx->path, 0600), 0);
+	assert_int_equal(run_bounded(restore_refuses, fx->path, 5000), 0);
+	assert_int_equal(run_bounded(writer_refuses, fx->path, 10000), 0);
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode)); /* not moved aside as corrupt */
+	assert_string_equal(find_entry(fx->dir, "steerd.db.corrupt-", buf, sizeof(buf)), "");
+
+	snprintf(dir, sizeof(dir), "%s/adir.db", fx->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(run_bounded(restore_refuses, dir, 5000), 0);
+	assert_int_equal(run_bounded(writer_refuses, dir, 10000), 0);
+}
+
 static void test_api_edges(void **state)
 {
 	const struct steer_store_opts none = {0};
@@ -1244,6 +1375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_urgent_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_regular_file, setup, teardown),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_api_edges),
 	};
