@@ -77,6 +77,10 @@ static inline void steer_metrics_count_slot(struct steer_metrics_thread *t, uint
  */
 static inline unsigned steer_metrics_qtype_slot(uint16_t qtype)
 {
+	if (qtype == 1) /* most queries: A, then AAAA, before the search of the switch */
+		return 0;
+	if (qtype == 28)
+		return 7;
 	switch (qtype) {
 	case 1: /* A */
 		return 0;
