@@ -1,5 +1,5 @@
 /*
- * Metrics of the running system (internals of the daemon module): what the daemon, the
+ * Metrics of steerd as a whole, internals of the daemon module: what the daemon, the
  * health loop and the event subscribers count into the DNS server's metric set, and the
  * GET /metrics document built from it, the health loop and the store.
  */
