@@ -215,6 +215,70 @@ struct steer_api_conf {
 	bool public_read;   /* read-only requests need no token */
 };
 
+/* Notifications (`notifications`): limits and defaults. */
+#define STEER_NOTIFY_MAX                 16   /* notification targets, at most */
+#define STEER_NOTIFY_NAME_MAX            64   /* bytes of a name, with the NUL */
+#define STEER_NOTIFY_URL_MAX             1024 /* bytes of a url, with the NUL */
+#define STEER_NOTIFY_SECRET_MAX          512  /* bytes of a secret, with the NUL */
+#define STEER_NOTIFY_ADDR_MAX            256  /* bytes of an email address, with the NUL */
+#define STEER_NOTIFY_TO_MAX              8    /* email recipients, at most */
+#define STEER_NOTIFY_ARGV_MAX            16   /* exec: words of `command`, at most */
+#define STEER_NOTIFY_ARG_MAX             256  /* exec: bytes of one word, with the NUL */
+#define STEER_DEFAULT_NOTIFY_COALESCE_S  10
+#define STEER_DEFAULT_NOTIFY_TIMEOUT_S   10
+#define STEER_DEFAULT_NOTIFY_RETRY_MAX_S 300
+#define STEER_DEFAULT_NOTIFY_MAX_AGE_S   86400
+
+/** Event kinds a notification target subscribes to (`events`), as bits. */
+enum steer_notify_kind {
+	STEER_NOTIFY_ORIGIN = 1u << 0,
+	STEER_NOTIFY_POOL = 1u << 1,
+	STEER_NOTIFY_BALANCER = 1u << 2,
+	STEER_NOTIFY_OVERRIDE = 1u << 3,
+	STEER_NOTIFY_RELOAD = 1u << 4,
+	STEER_NOTIFY_TEST = 1u << 5, /* `steerctl notify test`: every target takes it */
+};
+#define STEER_DEFAULT_NOTIFY_EVENTS (STEER_NOTIFY_POOL | STEER_NOTIFY_BALANCER)
+
+enum steer_notify_type {
+	STEER_NOTIFY_WEBHOOK,
+	STEER_NOTIFY_SLACK,
+	STEER_NOTIFY_DISCORD,
+	STEER_NOTIFY_NTFY,
+	STEER_NOTIFY_GOTIFY,
+	STEER_NOTIFY_EMAIL,
+	STEER_NOTIFY_EXEC,
+};
+
+/**
+ * One notification target. Plain arrays, no pointers: the notifier keeps a copy that
+ * outlives the configuration. Strings are "" where they do not apply.
+ */
+struct steer_notify_target {
+	char name[STEER_NOTIFY_NAME_MAX];
+	enum steer_notify_type type;
+	uint32_t events; /* enum steer_notify_kind bits */
+	uint32_t coalesce_ms;
+	uint32_t timeout_ms;
+	uint32_t retry_max_ms; /* longest wait between two attempts */
+	uint32_t max_age_ms;   /* an event not delivered by then is given up */
+	char url[STEER_NOTIFY_URL_MAX];
+	/* webhook: HMAC key (secret_file); ntfy, gotify: token (token_file); email:
+	 * "user:password" (auth_file). A secret: never log it. */
+	char secret[STEER_NOTIFY_SECRET_MAX];
+	char from[STEER_NOTIFY_ADDR_MAX];                    /* email */
+	char to[STEER_NOTIFY_TO_MAX][STEER_NOTIFY_ADDR_MAX]; /* email */
+	size_t n_to;
+	char argv[STEER_NOTIFY_ARGV_MAX][STEER_NOTIFY_ARG_MAX]; /* exec; argv[0] absolute */
+	size_t argc;
+};
+
+/** `notifications` of steerd.json; n == 0 without any. */
+struct steer_notify_conf {
+	size_t n;
+	struct steer_notify_target t[STEER_NOTIFY_MAX];
+};
+
 struct steer_config {
 	char *path; /* main file as given */
 	char *dir;  /* its folder; relative paths resolve against it */
@@ -241,6 +305,7 @@ struct steer_config {
 	uint32_t retention_days;
 	char **files; /* display name of every file read: the string pool of steer_src_pos.file */
 	size_t n_files;
+	struct steer_notify_conf notify; /* `notifications`; fixed storage, nothing to free */
 };
 
 /**
