@@ -89,6 +89,17 @@ static const char *const migrations[] = {
 	" balancer TEXT PRIMARY KEY,"
 	" pool TEXT NOT NULL,"
 	" since_ms INTEGER NOT NULL);",
+	/* 3: the notification outbox (outbox.c) and each target's position in it */
+	"CREATE TABLE notify_outbox ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time_ms INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL,"
+	" target TEXT,"
+	" body TEXT NOT NULL);"
+	"CREATE TABLE notify_targets ("
+	" name TEXT PRIMARY KEY,"
+	" delivered_id INTEGER NOT NULL,"
+	" sending_id INTEGER);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
