@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_notify.h"
 #include "ctl.h"
 
 #define GLOBAL_SYNOPSIS "steerctl [--api URL] [--token-file FILE] [--json]"
@@ -51,6 +52,10 @@ static const struct ctl_cmd cmds[] = {
 	{"reload", ctl_cmd_reload, 0, 0, 0, true, "", "load and validate the configuration again",
 	 "Ask steerd to load its configuration again. On any error the previous one keeps\n"
 	 "serving and every error is printed as file:line:col: path: message."},
+	{"notify", ctl_cmd_notify, 0, 1, 2, true, "test [NAME]",
+	 "send a test notification and report its delivery",
+	 "Send a test event to notification NAME (default: every one) through steerd's\n"
+	 "outbox, and print for each target whether it was delivered (exit 1 if not)."},
 	{"check", ctl_cmd_check, CTL_OPT_CONFIG, 0, 0, false, "[-c FILE]",
 	 "validate a configuration offline",
 	 "Load and validate a configuration (default steerd.json, with its pools/ and\n"

@@ -57,6 +57,10 @@ struct steer_api_ops {
 	/** GET /: the status page, a self-contained HTML document. @return a malloc'ed
 	 * string the API frees, or NULL when out of memory. May be NULL (404). */
 	char *(*page)(void *arg);
+	/** POST /v1/notify/test: a test event to notification @p name (NULL: every one),
+	 * waiting (bounded) for its delivery; -ENOENT for no such notification. May be NULL
+	 * (404). */
+	int (*notify_test)(void *arg, const char *name, json_t **result, struct steer_err *err);
 };
 
 /** One listen address. */

@@ -26,6 +26,7 @@ struct route {
 };
 
 static route_fn h_version, h_status, h_explain, h_override, h_failback, h_reload, h_page, h_metrics;
+static route_fn h_notify_test;
 
 static const struct route routes[] = {
 	{"GET", {NULL}, ACCESS_READ, "", h_page},
@@ -39,6 +40,7 @@ static const struct route routes[] = {
 	{"POST", {"v1", "pools", "*", "override"}, ACCESS_WRITE, "", h_override},
 	{"POST", {"v1", "balancers", "*", "failback"}, ACCESS_WRITE, "", h_failback},
 	{"POST", {"v1", "reload"}, ACCESS_WRITE, "", h_reload},
+	{"POST", {"v1", "notify", "test"}, ACCESS_WRITE, "", h_notify_test},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -348,6 +350,32 @@ static void h_reload(struct steer_api *api, const struct api_req *req, struct ap
 		return;
 	}
 	op_result(resp, rc, result, &err);
+}
+
+/* POST /v1/notify/test: nothing, {} or {"name": "hook"}. */
+static void h_notify_test(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
+{
+	struct steer_err err = {0};
+	json_t *result = NULL, *j = NULL, *name = NULL;
+	json_error_t je;
+	int rc;
+
+	if (req->body_len > 0) {
+		j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+		name = json_object_get(j, "name");
+	}
+	if (req->body_len > 0 &&
+	    (!json_is_object(j) || json_object_size(j) > (name != NULL ? 1u : 0u) ||
+	     (name != NULL && !json_is_string(name)))) {
+		api_fail_resp(resp, 400,
+			      "body: expected nothing, {} or {\"name\": \"NOTIFICATION\"}");
+	} else if (api->ops->notify_test == NULL) {
+		api_fail_resp(resp, 404, "notifications are not available");
+	} else {
+		rc = api->ops->notify_test(api->ops->arg, json_string_value(name), &result, &err);
+		op_result(resp, rc, result, &err);
+	}
+	json_decref(j);
 }
 
 /* "for": a JSON integer of seconds, or a string "<n>[s|m|h|d]"; 1 s .. 365 d. */

@@ -21,6 +21,7 @@
 #include "daemon/loop.h"
 #include "daemon/loop_int.h"
 #include "daemon/metrics_int.h"
+#include "daemon/notify_int.h"
 #include "health/health.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -42,6 +43,7 @@ struct steer_daemon {
 	pthread_mutex_t store_lk; /* the store pointer, swapped by a reload */
 	struct steer_store *store;
 	struct steer_events *events;
+	struct steer_dnotify *notify; /* notifications: the notifier and its subscriber */
 	struct steer_api *api;
 	struct steer_api_ops ops;
 	struct steer_api_addr *api_addrs;
@@ -374,6 +376,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 		 d->path, cfg->zone.name, steer_zone_node_count(zone), cfg->n_balancers,
 		 cfg->n_pools, cfg->n_origins);
 	log_notice("%s (%s)", msg, source);
+	steer_dnotify_reload(d->notify, cfg);
 	reload_event(d, source, true, msg);
 	pthread_mutex_unlock(&d->lk);
 	return 0;
@@ -441,6 +444,13 @@ static int op_failback(void *arg, const char *balancer, json_t **result, struct 
 	rc = steer_loop_failback(d->loop, balancer, steer_clock_wall_ms(), result, err);
 	pthread_mutex_unlock(&d->lk);
 	return rc;
+}
+
+static int op_notify_test(void *arg, const char *name, json_t **result, struct steer_err *err)
+{
+	struct steer_daemon *d = arg;
+
+	return steer_dnotify_test(d->notify, name, result, err);
 }
 
 static json_t *errs_json(const struct steer_errs *errs)
@@ -545,6 +555,7 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 					.override = op_override,
 					.explain = op_explain,
 					.failback = op_failback,
+					.notify_test = op_notify_test,
 					.reload = op_reload,
 					.metrics = op_metrics};
 	o.listen = d->api_addrs;
@@ -567,9 +578,13 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 
 	if (rc < 0)
 		return rc;
+	rc = steer_dnotify_new(cfg, &d->notify, err);
+	if (rc < 0)
+		return rc;
 	if (steer_events_new(0, &d->events) < 0 ||
 	    steer_events_subscribe(d->events, log_event, d) < 0 ||
 	    steer_events_subscribe(d->events, store_event, d) < 0 ||
+	    steer_events_subscribe(d->events, steer_dnotify_event, d->notify) < 0 ||
 	    steer_events_subscribe(d->events, metrics_event, d) < 0 ||
 	    steer_loop_new(cfg, NULL, d->store, d->events, &d->loop) < 0 ||
 	    (snap = steer_loop_snapshot(d->loop)) == NULL)
@@ -607,6 +622,7 @@ void steer_daemon_free(struct steer_daemon *d)
 	steer_api_free(d->api);       /* no more operations */
 	steer_loop_stop(d->loop);     /* no more probe results */
 	steer_events_stop(d->events); /* the last events reach the log and the store */
+	steer_dnotify_free(d->notify);
 	steer_server_free(d->srv);
 	steer_loop_free(d->loop);
 	steer_store_free(d->store); /* flushes */
