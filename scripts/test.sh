@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install dependencies, then build and run every test twice: in the normal build and in
 # the ASan/UBSan build; build Release with gcc and clang (-Werror). Also runs the format,
-# banned-function and include gates.
+# banned-function and include gates, and every fuzz target for 15 s (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -22,4 +22,6 @@ for kind in release release-clang; do
 	echo "== build ($kind, -Werror)"
 	./scripts/build.sh "$kind"
 done
-echo "== all tests passed (normal and ASan/UBSan builds; Release gcc and clang build)"
+# every libFuzzer target briefly, from its committed corpus (every past crash replayed)
+./scripts/fuzz.sh 15
+echo "== all tests passed (normal and ASan/UBSan builds; Release gcc and clang build; fuzzing)"
