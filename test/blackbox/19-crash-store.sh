@@ -52,7 +52,7 @@ flip() {
 }
 
 # kill_after_transition MS: SIGKILL steerd MS ms after the next origin transition it logs
-# (at once if none comes within 5 s); prints the kill time (ms). MS in 110..190 lies past
+# (at once if none comes within 3 s); prints the kill time (ms). MS in 110..190 lies past
 # the 100 ms promise but inside one probe batch interval (200 ms).
 kill_after_transition() {
 	"$PYTHON" - "$TMP/steerd.log" "$STEERD_PID" "$1" <<'PY'
@@ -61,7 +61,7 @@ import os, re, signal, sys, time
 log, pid, delay = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) / 1000.0
 with open(log, "rb") as f:
     f.seek(0, os.SEEK_END)
-    end, buf = time.monotonic() + 5, b""
+    end, buf = time.monotonic() + 3, b""
     while time.monotonic() < end and not re.search(rb"health: pool=\S+ origin=", buf):
         buf += f.read()
         time.sleep(0.002)
@@ -76,9 +76,9 @@ KILLS=$TMP/kills # one line per run: "<kill time ms, or 0 for the clean stop> <l
 : >"$KILLS"
 for round in $(seq 1 "$ROUNDS"); do
 	start_steerd
-	# 0..9 flips, 0.1..0.3 s apart; odd rounds are killed at a random moment, even
+	# 1..7 flips, 0.1..0.3 s apart; odd rounds are killed at a random moment, even
 	# ones shortly after a transition
-	for _ in $(seq 1 $((RANDOM % 10))); do
+	for _ in $(seq 1 $((RANDOM % 7))); do
 		flip "${NAMES[RANDOM % ${#NAMES[@]}]}"
 		sleep "0.$((1 + RANDOM % 3))"
 	done
