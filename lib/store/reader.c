@@ -1,8 +1,9 @@
 /*
  * The API's read-only view of the store: a lazily opened SQLITE_OPEN_READONLY connection
- * (never creates the file), the probes of one origin and the event log merged over the
- * transition tables and override_log. Tables are looked up per query, so a database
- * created or migrated after the reader opened is read as it is now.
+ * (never creates the file), the probes of one origin, one origin's probes summed up per
+ * time bucket, and the event log merged over the transition tables and override_log. Tables are
+ * looked up per query, so a database created or migrated after the reader opened is read as it is
+ * now.
  */
 #include "store/reader.h"
 
@@ -50,6 +51,20 @@ static const char probes_sql[] =
 	" FROM probes p JOIN origins o ON o.id = p.origin_id"
 	" WHERE o.pool = ?1 AND o.name = ?2 AND p.time_ms >= ?3"
 	" ORDER BY p.time_ms DESC, p.id DESC LIMIT ?4";
+
+/*
+ * One origin's probes per bucket. The origin is looked up once (UNIQUE (pool, name,
+ * address)) so that the probes are read by range on probes_origin_time (origin_id,
+ * time_ms); only the successful probes count for the RTTs (a failure's time is often
+ * the timeout).
+ */
+static const char timeline_sql[] =
+	"SELECT (time_ms - ?4) / ?5, count(*), sum(ok != 0),"
+	" avg(CASE WHEN ok != 0 THEN rtt_ms END), max(CASE WHEN ok != 0 THEN rtt_ms END)"
+	" FROM probes"
+	" WHERE origin_id = (SELECT id FROM origins WHERE pool = ?1 AND name = ?2 AND address = ?3)"
+	" AND time_ms >= ?4 AND time_ms < ?6"
+	" GROUP BY 1";
 
 struct steer_store_reader {
 	char *path;
@@ -291,4 +306,53 @@ int steer_store_reader_events(struct steer_store_reader *r, int64_t since_ms, ui
 	sqlite3_bind_int64(s, 1, since_ms);
 	sqlite3_bind_int64(s, 2, limit);
 	return run(r, s, event_row, &ec, err);
+}
+
+struct timeline_ctx {
+	struct steer_store_bucket *out;
+	uint32_t n;
+};
+
+static int bucket_row(sqlite3_stmt *s, void *ctx)
+{
+	const struct timeline_ctx *tc = ctx;
+	const int64_t i = sqlite3_column_int64(s, 0);
+	struct steer_store_bucket *b;
+
+	if (i < 0 || i >= (int64_t)tc->n)
+		return 0; /* the range check in SQL keeps this from happening */
+	b = &tc->out[i];
+	b->probes = (uint32_t)sqlite3_column_int64(s, 1);
+	b->ok = (uint32_t)sqlite3_column_int64(s, 2);
+	if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+		b->rtt_avg_ms = (int64_t)(sqlite3_column_double(s, 3) + 0.5);
+		b->rtt_max_ms = sqlite3_column_int64(s, 4);
+	}
+	return 0;
+}
+
+int steer_store_reader_timeline(struct steer_store_reader *r, const char *pool, const char *origin,
+				const char *address, int64_t from_ms, int64_t bucket_ms, uint32_t n,
+				struct steer_store_bucket *out, struct steer_err *err)
+{
+	struct timeline_ctx tc = {.out = out, .n = n};
+	sqlite3_stmt *s = NULL;
+	int mask;
+
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = (struct steer_store_bucket){.rtt_avg_ms = -1, .rtt_max_ms = -1};
+	mask = prepare_read(r, err);
+	if (mask < 0)
+		return mask;
+	if ((mask & (T_ORIGINS | T_PROBES)) != (T_ORIGINS | T_PROBES))
+		return 0;
+	if (sqlite3_prepare_v2(r->db, timeline_sql, -1, &s, NULL) != SQLITE_OK)
+		return fail(r, err, "read");
+	sqlite3_bind_text(s, 1, pool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, from_ms);
+	sqlite3_bind_int64(s, 5, bucket_ms);
+	sqlite3_bind_int64(s, 6, from_ms + (int64_t)n * bucket_ms);
+	return run(r, s, bucket_row, &tc, err);
 }

@@ -1,6 +1,7 @@
 /*
- * Read-only access to the store's history for the HTTP API: the probes of one origin and
- * the merged event log (origin, pool and balancer transitions, overrides). A reader has
+ * Read-only access to the store's history for the HTTP API: the probes of one origin, an
+ * origin's probes summed up in time buckets (the status page's timelines) and the merged
+ * event log (origin, pool and balancer transitions, overrides). A reader has
  * its own read-only SQLite connection, opened lazily and reopened after an error; WAL
  * lets it read while the writer thread writes. It never creates the file.
  */
@@ -51,6 +52,14 @@ struct steer_store_event_row {
 	const char *source; /* overrides: "api" or "expired"; NULL otherwise */
 };
 
+/** One time bucket of an origin's probes (steer_store_reader_timeline()). */
+struct steer_store_bucket {
+	uint32_t probes;    /* probes in the bucket; 0: no data */
+	uint32_t ok;        /* successful probes among them */
+	int64_t rtt_avg_ms; /* mean round-trip time of the successful probes; -1: none */
+	int64_t rtt_max_ms; /* largest round-trip time of a successful probe; -1: none */
+};
+
 /**
  * Called once per row, newest first.
  * @return 0 to go on, or a negative code that stops the query and is returned by it.
@@ -93,6 +102,26 @@ STEER_MUSTCHECK int steer_store_reader_probes(struct steer_store_reader *r, cons
 STEER_MUSTCHECK int steer_store_reader_events(struct steer_store_reader *r, int64_t since_ms,
 					      uint32_t limit, steer_store_event_row_fn *fn,
 					      void *arg, struct steer_err *err);
+
+/**
+ * The probes of origin @p origin at @p address in pool @p pool, summed up in @p n buckets
+ * of @p bucket_ms each: bucket i covers [from_ms + i * bucket_ms, from_ms + (i + 1) *
+ * bucket_ms). One aggregate query over the probes_origin_time index (no row is passed
+ * to the caller), so its cost grows with the probes in the range, not with the table.
+ * A missing database file or table, or an origin never recorded, gives empty buckets.
+ * @param bucket_ms  Length of a bucket (> 0).
+ * @param n          Buckets in @p out (> 0; from_ms + n * bucket_ms must not overflow).
+ * @param out        Caller-owned array of @p n buckets, overwritten (empty ones zeroed,
+ *                   with RTTs -1).
+ * @return Number of buckets holding probes (>= 0), or STEER_EDB (message in @p err; the
+ *         connection is closed and reopened by the next call).
+ * Context: the reader's thread; blocks at most about a second on a locked database.
+ */
+STEER_MUSTCHECK int steer_store_reader_timeline(struct steer_store_reader *r, const char *pool,
+						const char *origin, const char *address,
+						int64_t from_ms, int64_t bucket_ms, uint32_t n,
+						struct steer_store_bucket *out,
+						struct steer_err *err);
 
 /** Close the connection and free the reader (NULL-safe). Context: the reader's thread. */
 void steer_store_reader_close(struct steer_store_reader *r);
