@@ -22,6 +22,7 @@
 #include "daemon/loop_int.h"
 #include "daemon/metrics_int.h"
 #include "daemon/notify_int.h"
+#include "daemon/page_int.h"
 #include "health/health.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ struct steer_daemon {
 	struct steer_dnotify *notify; /* notifications: the notifier and its subscriber */
 	struct steer_api *api;
 	struct steer_api_ops ops;
+	struct page *page; /* the status page's state; API thread only */
 	struct steer_api_addr *api_addrs;
 	char *token; /* created at start when api.token_file did not exist */
 	int64_t probe_retry_ms;
@@ -409,6 +411,28 @@ static json_t *op_status(void *arg)
 	return doc;
 }
 
+/* GET /: the status document as HTML; its history reads run outside d->lk. */
+static char *op_page(void *arg)
+{
+	struct steer_daemon *d = arg;
+	char *path = NULL;
+	char *html = NULL;
+	bool no_path;
+	json_t *doc;
+
+	pthread_mutex_lock(&d->lk);
+	doc = steer_loop_status(d->loop, steer_clock_wall_ms());
+	no_path = d->cfg->state_path == NULL;
+	if (!no_path)
+		path = strdup(d->cfg->state_path);
+	pthread_mutex_unlock(&d->lk);
+	if (doc != NULL && (path != NULL || no_path))
+		html = page_build(&d->page, doc, path);
+	json_decref(doc);
+	free(path);
+	return html;
+}
+
 static int op_override(void *arg, const struct steer_api_override *req, json_t **result,
 		       struct steer_err *err)
 {
@@ -557,6 +581,7 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 					.failback = op_failback,
 					.notify_test = op_notify_test,
 					.reload = op_reload,
+					.page = op_page,
 					.metrics = op_metrics};
 	o.listen = d->api_addrs;
 	o.n_listen = ac->n_listen;
@@ -620,6 +645,7 @@ void steer_daemon_free(struct steer_daemon *d)
 	if (d == NULL)
 		return;
 	steer_api_free(d->api);       /* no more operations */
+	page_free(d->page);           /* its reader was the API thread's */
 	steer_loop_stop(d->loop);     /* no more probe results */
 	steer_events_stop(d->events); /* the last events reach the log and the store */
 	steer_dnotify_free(d->notify);
