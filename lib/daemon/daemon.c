@@ -394,7 +394,7 @@ static char *op_metrics(void *arg)
 
 	pthread_mutex_lock(&d->lk);
 	pthread_mutex_lock(&d->store_lk);
-	text = metrics_text(d->srv, d->cfg, d->loop, d->store, d->events);
+	text = metrics_text(d->srv, d->cfg, d->loop, d->store, d->events, d->notify);
 	pthread_mutex_unlock(&d->store_lk);
 	pthread_mutex_unlock(&d->lk);
 	return text;

@@ -15,6 +15,7 @@
 #include "daemon/events.h"
 #include "daemon/loop_int.h"
 #include "daemon/metrics_int.h"
+#include "daemon/notify_int.h"
 #include "health/health.h"
 #include "metrics/text.h"
 #include "server/server.h"
@@ -451,11 +452,12 @@ static void put_store(struct steer_metrics_text *t, struct steer_store *store, c
 	put_counter(t, "steer_store_write_errors_total",
 		    "Failed opens and writes of the SQLite store.",
 		    base[COL_STORE_ERRORS] + st.errors);
+	steer_metrics_text_family(t, "steer_store_queue_depth", "gauge",
+				  "Records waiting to be written to the SQLite store.");
+	steer_metrics_text_u64(t, "steer_store_queue_depth", NULL, st.queued);
 	put_counter(t, "steer_store_dropped_total",
 		    "Records lost: the store's queue was full or the database unwritable.",
 		    base[COL_STORE_DROPPED] + st.dropped);
-	/* TODO(#10): steer_notifications_{sent,failed}_total and the outbox depth, once the
-	 * notification outbox exists */
 }
 
 static void put_daemon(struct steer_metrics_text *t, struct steer_metrics *m,
@@ -479,8 +481,40 @@ static void put_daemon(struct steer_metrics_text *t, struct steer_metrics *m,
 		put_store(t, store, g);
 }
 
+/* Notification deliveries per target; counts restart when a reload changes the targets
+ * (the notifier is replaced then; Prometheus treats that as a counter reset). */
+static void put_notify(struct steer_metrics_text *t, struct steer_dnotify *notify)
+{
+	static const char *const fam[][3] = {
+		{"steer_notifications_sent_total", "Events delivered to a notification target."},
+		{"steer_notifications_failed_total",
+		 "Failed delivery attempts to a notification target (each is retried)."},
+		{"steer_notifications_given_up_total",
+		 "Events a notification target never got (older than its max_age)."},
+	};
+	struct steer_notify_stats st[STEER_NOTIFY_MAX];
+	uint64_t queued = 0;
+	size_t n = steer_dnotify_stats(notify, st, STEER_NOTIFY_MAX, &queued);
+
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		steer_metrics_text_family(t, fam[f][0], "counter", fam[f][1]);
+		for (size_t i = 0; i < n; i++) {
+			const uint64_t v[] = {st[i].sent, st[i].failed, st[i].given_up};
+
+			steer_metrics_text_u64(t, fam[f][0],
+					       (const char *const[]){"target", st[i].name, "type",
+								     st[i].type, NULL},
+					       v[f]);
+		}
+	}
+	steer_metrics_text_family(t, "steer_notifications_queued", "gauge",
+				  "Events accepted for notification, not yet in the outbox.");
+	steer_metrics_text_u64(t, "steer_notifications_queued", NULL, queued);
+}
+
 char *metrics_text(struct steer_server *srv, const struct steer_config *cfg,
-		   struct steer_loop *loop, struct steer_store *store, struct steer_events *events)
+		   struct steer_loop *loop, struct steer_store *store, struct steer_events *events,
+		   struct steer_dnotify *notify)
 {
 	struct steer_metrics *m = steer_server_metrics(srv);
 	struct steer_metrics_text t;
@@ -493,5 +527,7 @@ char *metrics_text(struct steer_server *srv, const struct steer_config *cfg,
 	put_probes(&t, m, cfg);
 	put_health(&t, loop);
 	put_daemon(&t, m, store, events);
+	if (notify != NULL)
+		put_notify(&t, notify);
 	return steer_metrics_text_finish(&t);
 }

@@ -164,6 +164,21 @@ int steer_dnotify_test(struct steer_dnotify *dn, const char *name, json_t **resu
 	return rc;
 }
 
+size_t steer_dnotify_stats(struct steer_dnotify *dn, struct steer_notify_stats *out, size_t cap,
+			   uint64_t *queued)
+{
+	size_t n = 0;
+
+	*queued = 0;
+	if (dn == NULL)
+		return 0;
+	pthread_rwlock_rdlock(&dn->lk);
+	if (dn->n != NULL)
+		n = steer_notify_get_stats(dn->n, out, cap, queued);
+	pthread_rwlock_unlock(&dn->lk);
+	return n;
+}
+
 void steer_dnotify_free(struct steer_dnotify *dn)
 {
 	if (dn == NULL)

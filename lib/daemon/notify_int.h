@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/err.h"
 #include "daemon/events.h"
+#include "notify/notify.h"
 
 struct steer_dnotify;
 
@@ -48,5 +49,12 @@ STEER_MUSTCHECK int steer_dnotify_test(struct steer_dnotify *dn, const char *nam
 
 /** Stop (queued events reach the outbox) and free (NULL-safe). */
 void steer_dnotify_free(struct steer_dnotify *dn);
+
+/**
+ * Delivery counters of the current notifier's targets (see steer_notify_get_stats()).
+ * @return the number of targets (0 without notifications). Context: any thread.
+ */
+size_t steer_dnotify_stats(struct steer_dnotify *dn, struct steer_notify_stats *out, size_t cap,
+			   uint64_t *queued);
 
 #endif

@@ -276,6 +276,36 @@ static void mark_delivered(struct ntarget *t)
 	set_status(t, NULL);
 }
 
+/* Count a delivery outcome for the metrics. */
+static void count(struct ntarget *t, uint64_t sent, uint64_t failed, uint64_t given_up)
+{
+	struct nstatus *st = &t->n->status[t->idx];
+
+	pthread_mutex_lock(&t->n->mu);
+	st->sent += sent;
+	st->failed += failed;
+	st->given_up += given_up;
+	pthread_mutex_unlock(&t->n->mu);
+}
+
+size_t steer_notify_get_stats(struct steer_notify *n, struct steer_notify_stats *out, size_t cap,
+			      uint64_t *queued)
+{
+	size_t k = 0;
+
+	pthread_mutex_lock(&n->mu);
+	for (size_t i = 0; i < n->conf.n && k < cap; i++, k++) {
+		out[k].name = n->conf.t[i].name;
+		out[k].type = type_names[n->conf.t[i].type];
+		out[k].sent = n->status[i].sent;
+		out[k].failed = n->status[i].failed;
+		out[k].given_up = n->status[i].given_up;
+	}
+	*queued = n->n_queued;
+	pthread_mutex_unlock(&n->mu);
+	return k;
+}
+
 void notify_done(struct ntarget *t, bool ok, const char *why)
 {
 	int64_t age = steer_clock_wall_ms() - t->batch_oldest_ms;
@@ -290,12 +320,15 @@ void notify_done(struct ntarget *t, bool ok, const char *why)
 			 (long long)t->batch_last);
 		t->failures = 0;
 		t->backoff_ms = 0;
+		count(t, t->pl.count, 0, 0);
 	} else if (age > (int64_t)t->conf.max_age_ms) {
+		count(t, 0, 1, t->pl.count);
 		log_err("target=%s gave up events=%zu id=%lld after max_age=%us error=\"%s\"",
 			t->conf.name, t->pl.count, (long long)t->batch_last,
 			t->conf.max_age_ms / 1000, steer_log_quote(why, q, sizeof(q)));
 	} else {
 		t->failures++;
+		count(t, 0, 1, 0);
 		t->backoff_ms = t->backoff_ms == 0 ? t->n->opts.retry_min_ms : t->backoff_ms * 2;
 		t->backoff_ms = t->backoff_ms > cap ? cap : t->backoff_ms;
 		t->next_try_ms = steer_clock_mono_ms() + t->backoff_ms;

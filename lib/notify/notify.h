@@ -98,6 +98,24 @@ void steer_notify_stop(struct steer_notify *n);
 /** Stop and free (NULL-safe). */
 void steer_notify_free(struct steer_notify *n);
 
+/** Delivery counters of one target since the notifier started. */
+struct steer_notify_stats {
+	const char *name;  /* borrowed from the notifier; valid while it lives */
+	const char *type;  /* "webhook", "slack", ... (static) */
+	uint64_t sent;     /* events delivered */
+	uint64_t failed;   /* failed delivery attempts (each is retried) */
+	uint64_t given_up; /* events dropped after max_age */
+};
+
+/**
+ * Copy the counters of at most @p cap targets into @p out.
+ * @param queued  Receives the number of events accepted but not yet in the outbox.
+ * @return the number of targets copied.
+ * Context: any thread.
+ */
+size_t steer_notify_get_stats(struct steer_notify *n, struct steer_notify_stats *out, size_t cap,
+			      uint64_t *queued);
+
 /**
  * Encode @p ev as the JSON object kept in the outbox: event, time (RFC 3339, UTC),
  * time_ms, balancer, pool, origin, address, from, to, reason, served, source, until_ms,

@@ -48,6 +48,9 @@ enum ntarget_state {
 struct nstatus {
 	int64_t delivered;
 	uint64_t failures;
+	uint64_t sent;     /* events delivered since start */
+	uint64_t failed;   /* failed attempts since start */
+	uint64_t given_up; /* events dropped after max_age */
 	char error[NOTIFY_ERR_MAX];
 };
 

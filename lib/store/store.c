@@ -229,6 +229,7 @@ void steer_store_get_stats(struct steer_store *st, struct steer_store_stats *out
 {
 	pthread_mutex_lock(&st->mu);
 	*out = st->stats;
+	out->queued = st->n_queued;
 	pthread_mutex_unlock(&st->mu);
 }
 

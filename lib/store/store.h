@@ -123,6 +123,7 @@ struct steer_store_stats {
 	uint64_t written; /* records committed */
 	uint64_t dropped; /* records lost: queue full or database unwritable */
 	uint64_t errors;  /* failed open/write attempts */
+	uint64_t queued;  /* records waiting now (the queue's depth, the batch in hand included) */
 	bool db_ok;       /* the last open/write succeeded */
 };
 void steer_store_get_stats(struct steer_store *st, struct steer_store_stats *out);

@@ -187,4 +187,14 @@ out=$(ctl notify test slack 2>&1) && rc=0 || rc=$?
 expect_eq "notify test to a dead receiver: exit 1" "$rc" 1
 expect_match "notify test to a dead receiver: why" "$out" \
 	'^slack \(slack\): test event [0-9]+ not delivered yet: .*(refused|Couldn).*retrying'
+
+# --- deliveries in /metrics: the exposition stays valid, the counts are the receivers'
+curl -s --max-time 10 "$API/metrics" >"$TMP/metrics.txt"
+expect_eq "metrics with notifications: promtool check metrics" \
+	"$(promtool check metrics <"$TMP/metrics.txt" 2>&1 && echo ok)" "ok"
+expect_match "metrics: events delivered to the webhook counted" "$(cat "$TMP/metrics.txt")" \
+	'^steer_notifications_sent_total\{target="hook",type="webhook"\} [1-9][0-9]*$'
+expect_match "metrics: failed attempts to the dead receiver counted" \
+	"$(cat "$TMP/metrics.txt")" \
+	'^steer_notifications_failed_total\{target="slack",type="slack"\} [1-9][0-9]*$'
 finish
