@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Large configurations: validation time and memory of 10,000 origins / 1,000 balancers
-# (steerd --check-config under /usr/bin/time -v), then SIGHUP reloads under DNS load:
+# (steerd --check-config under /usr/bin/time -v), of one pool of BIG_ORIGINS origins (and
+# of a quarter and half of it, to show the load is linear), then SIGHUP reloads under DNS
+# load:
 # steerd (CPU 0, one UDP worker) answers dnsperf (CPU 1) for LOAD_SECONDS while it is sent
 # SIGHUP RELOADS times, 1 s apart, and a bounded dig loop checks that every balancer answer
 # is an address of its first pool. Pools have no monitors, so that pool is the only correct
 # answer.
 #
-# PASS/FAIL: check-config < 1 s; every reload applied; no lost query; no SERVFAIL/REFUSED;
-# no wrong or missing dig answer.
+# PASS/FAIL: check-config < 1 s (both cases); every reload applied; no lost query; no
+# SERVFAIL/REFUSED; no wrong or missing dig answer.
 #
 # Environment (defaults in brackets):
 #   ORIGINS [10000]  PER_POOL [10]  BALANCERS [1000]  CHECKS [3] timed --check-config runs
+#   BIG_ORIGINS [100000] origins of the one-pool case
 #   LOAD_SECONDS [15]  RELOADS [10]  DIGS [200]  DNS_QPS [20000] (0 = as fast as possible)
 #   KEEP_TMP [0]
 # Results: stdout and bench-results/config-<date>.txt. Default run time: about 40 s.
@@ -26,25 +29,68 @@ LOAD_SECONDS=${LOAD_SECONDS:-15}
 RELOADS=${RELOADS:-10}
 DIGS=${DIGS:-200}
 DNS_QPS=${DNS_QPS:-20000}
+BIG_ORIGINS=${BIG_ORIGINS:-100000}
 
 bench_init config
 ensure_pkgs dnsperf python3 bind9-dnsutils procps util-linux time
 ensure_steerd
 
-# check_config DIR: CHECKS timed runs; sets CC_WALL (median s), CC_RSS (max kB), CC_OUT.
+# check_config DIR: CHECKS timed runs; sets CC_WALL (median s), CC_CPU (median user +
+# system s), CC_RSS (max kB), CC_OUT.
 check_config() {
-	local dir=$1 i walls=() rss=0 r
+	local dir=$1 i walls=() cpus=() rss=0 r
 	for i in $(seq 1 "$CHECKS"); do
 		/usr/bin/time -v -o "$BENCH_TMP/time.txt" taskset -c "$SERVER_CPU" "$STEERD" \
 			--check-config -c "$dir/steerd.json" >"$BENCH_TMP/check.out" 2>&1 || true
 		CC_OUT=$(head -c 300 "$BENCH_TMP/check.out")
 		walls+=("$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$BENCH_TMP/time.txt")")
+		cpus+=("$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {printf "%.2f\n", s}' "$BENCH_TMP/time.txt")")
 		r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$BENCH_TMP/time.txt")
 		[ "${r:-0}" -gt "$rss" ] && rss=$r
 	done
 	CC_WALL=$(median "${walls[@]}")
+	CC_CPU=$(median "${cpus[@]}")
 	CC_ALL="${walls[*]}"
 	CC_RSS=$rss
+}
+
+# gen_one_pool DIR N: a config whose one pool has N origins (10.x.y.z; gen_big.py stops at
+# 64,000) and one balancer over it.
+gen_one_pool() {
+	python3 - "$1" "$2" <<'PY'
+import json, os, sys
+out, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(os.path.join(out, "pools"), exist_ok=True)
+origins = [{"name": "o%d" % k, "address": "10.%d.%d.%d" % (k >> 16, (k >> 8) & 255, k & 255),
+            "weight": 1} for k in range(n)]
+with open(os.path.join(out, "pools", "big.json"), "w") as f:
+    json.dump({"name": "big", "origin_steering": "random", "origins": origins}, f, indent=1)
+zone = "lb.example.test"
+main = {"listen": ["127.0.0.1:5353"],
+        "zone": {"name": zone, "ns": ["ns1." + zone],
+                 "soa": {"mname": "ns1." + zone, "rname": "hostmaster.example.test",
+                         "serial": 1, "refresh": 3600, "retry": 600, "expire": 604800,
+                         "minimum": 60, "ttl": 3600}},
+        "balancers": [{"name": "big", "default_pools": ["big"]}],
+        "state": {"path": os.path.join(out, "steerd.db")}}
+with open(os.path.join(out, "steerd.json"), "w") as f:
+    json.dump(main, f, indent=1)
+PY
+}
+
+# big_pool: --check-config of one pool of BIG_ORIGINS / 4, / 2 and BIG_ORIGINS origins;
+# sets BIG_LINES (one report line per size) and BIG_WALL, BIG_CPU, BIG_RSS (the largest).
+big_pool() {
+	local n
+	BIG_LINES=()
+	for n in $((BIG_ORIGINS / 4)) $((BIG_ORIGINS / 2)) "$BIG_ORIGINS"; do
+		gen_one_pool "$BENCH_TMP/big$n" "$n"
+		check_config "$BENCH_TMP/big$n"
+		BIG_LINES+=("$(printf '  %7d origins: median %ss (all: %s), CPU %ss, max RSS %d MB; %s' \
+			"$n" "$CC_WALL" "$CC_ALL" "$CC_CPU" $((CC_RSS / 1024)) "$CC_OUT")")
+		rm -rf "$BENCH_TMP/big$n"
+	done
+	BIG_WALL=$CC_WALL BIG_CPU=$CC_CPU BIG_RSS=$CC_RSS
 }
 
 # dig_loop PORT OUT LIMIT_S: DIGS queries for balancer names, 10 per dig invocation, spread
@@ -145,6 +191,9 @@ report() {
 	say "  with HTTP monitors: median ${CK_HTTP_WALL}s (all: $CK_HTTP_ALL), max RSS $((CK_HTTP_RSS / 1024)) MB; $CK_HTTP_OUT"
 	say "  without monitors:   median ${CK_NONE_WALL}s (all: $CK_NONE_ALL), max RSS $((CK_NONE_RSS / 1024)) MB"
 	say ""
+	say "One pool (test: linear in the origins), steerd --check-config ($CHECKS runs, CPU $SERVER_CPU):"
+	printf '%s\n' "${BIG_LINES[@]}" | while IFS= read -r line; do say "$line"; done
+	say ""
 	say "Reloads under load: dnsperf ${LOAD_SECONDS}s at $([ "$DNS_QPS" = 0 ] && echo 'full speed' || echo "$DNS_QPS qps"), $RELOADS x SIGHUP 1 s apart, $DIG_N dig checks"
 	say "  dnsperf:  sent $DP_SENT, answered $DP_DONE, lost $DP_LOST, $DP_QPS qps, avg $DP_AVG_MS ms, p99 $DP_P99_MS ms, max $DP_MAX_MS ms"
 	say "  rcodes:   $DP_RCODES"
@@ -154,6 +203,9 @@ report() {
 	say ""
 	ok=$(awk -v v="$CK_HTTP_WALL" 'BEGIN {print (v != "-" && v < 1) ? 1 : 0}')
 	verdict "check-config < 1 s" "$ok" "${CK_HTTP_WALL}s, max RSS $((CK_HTTP_RSS / 1024)) MB"
+	ok=$(awk -v v="$BIG_WALL" 'BEGIN {print (v != "-" && v < 1) ? 1 : 0}')
+	verdict "check-config of $BIG_ORIGINS origins in one pool < 1 s" "$ok" \
+		"${BIG_WALL}s (CPU ${BIG_CPU}s), max RSS $((BIG_RSS / 1024)) MB"
 	verdict "every reload applied" "$([ "$R_OK" = "$RELOADS" ] && [ "$R_ALIVE" = 1 ] && echo 1 || echo 0)" "$R_OK of $RELOADS$([ "$R_ALIVE" = 1 ] || echo ', steerd died')"
 	verdict "no lost queries" "$([ "$DP_LOST" = 0 ] && [ "$DP_DONE" -gt 0 ] && echo 1 || echo 0)" "$DP_LOST lost of $DP_SENT"
 	verdict "no SERVFAIL/REFUSED" "$([ "$DP_SERVFAIL" = 0 ] && [ "$DP_REFUSED" = 0 ] && echo 1 || echo 0)" "SERVFAIL $DP_SERVFAIL, REFUSED $DP_REFUSED"
@@ -171,6 +223,8 @@ check_config "$BENCH_TMP/http"
 CK_HTTP_WALL=$CC_WALL CK_HTTP_ALL=$CC_ALL CK_HTTP_RSS=$CC_RSS CK_HTTP_OUT=$CC_OUT
 check_config "$BENCH_TMP/none"
 CK_NONE_WALL=$CC_WALL CK_NONE_ALL=$CC_ALL CK_NONE_RSS=$CC_RSS
+note "one pool of $BIG_ORIGINS origins"
+big_pool
 note "reloads under load (${LOAD_SECONDS}s)"
 reload_under_load "$BENCH_TMP/none"
 report

@@ -679,7 +679,7 @@ void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 
 static const struct steer_pool *pool_ref(struct cfg_ctx *c, const char *path, const char *name)
 {
-	const struct steer_pool *p = steer_config_get_pool(c->cfg, name);
+	const struct steer_pool *p = steer_cfg_find_pool(c, name);
 	struct cfg_suggest s = {.word = name};
 	char hint[96];
 
@@ -773,16 +773,11 @@ static void balancer_unique(struct cfg_ctx *c, const char *path, size_t idx)
 {
 	const struct steer_balancer *b = &c->cfg->balancers[idx];
 	char sub[CFG_PATH_MAX];
+	size_t first;
 
-	for (size_t i = 0; b->fqdn != NULL && i < idx; i++) {
-		if (c->cfg->balancers[i].fqdn != NULL &&
-		    strcmp(c->cfg->balancers[i].fqdn, b->fqdn) == 0) {
-			steer_cfg_err(c, steer_cfg_path(sub, sizeof(sub), path, "name"),
-				      "duplicate balancer \"%s\" (also balancers[%zu])", b->fqdn,
-				      i);
-			return;
-		}
-	}
+	if (b->fqdn != NULL && steer_cfg_name_taken(c, &c->balancer_ix, b->fqdn, idx, &first))
+		steer_cfg_err(c, steer_cfg_path(sub, sizeof(sub), path, "name"),
+			      "duplicate balancer \"%s\" (also balancers[%zu])", b->fqdn, first);
 }
 
 /* `failback`, `failback_hold`: only a failover balancer has an earlier pool to go back to. */

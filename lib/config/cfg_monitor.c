@@ -115,6 +115,7 @@ int steer_cfg_parse_codes(const char *text, struct steer_code_range **out, size_
 static void monitor_name(struct cfg_ctx *c, const json_t *root, struct steer_monitor *m)
 {
 	const struct steer_monitor *all = c->cfg->monitors;
+	size_t first;
 
 	if (steer_cfg_dup(c, root, "", "name", true, &m->name) <= 0)
 		return;
@@ -122,13 +123,9 @@ static void monitor_name(struct cfg_ctx *c, const json_t *root, struct steer_mon
 		steer_cfg_err(c, "name", "must not be empty");
 		return;
 	}
-	for (const struct steer_monitor *o = all; o < m; o++) {
-		if (o->name != NULL && strcmp(o->name, m->name) == 0) {
-			steer_cfg_err(c, "name", "duplicate monitor name \"%s\" (also in %s)",
-				      m->name, o->pos.file);
-			return;
-		}
-	}
+	if (steer_cfg_name_taken(c, &c->monitor_ix, m->name, (size_t)(m - all), &first))
+		steer_cfg_err(c, "name", "duplicate monitor name \"%s\" (also in %s)", m->name,
+			      all[first].pos.file);
 }
 
 static void monitor_type(struct cfg_ctx *c, json_t *root, struct steer_monitor *m)

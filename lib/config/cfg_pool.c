@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,31 +106,28 @@ static bool origin_address(struct cfg_ctx *c, const json_t *obj, const char *pat
 	return false;
 }
 
+/* The name of @p o, the origin numbered @p idx; @p names holds the earlier ones. */
 static void origin_name(struct cfg_ctx *c, const json_t *obj, const char *path,
-			const struct steer_pool *p, struct steer_origin *o)
+			struct cfg_index *names, size_t idx, struct steer_origin *o)
 {
 	char sub[CFG_PATH_MAX];
+	size_t first;
 
 	if (steer_cfg_dup(c, obj, path, "name", true, &o->name) <= 0)
 		return;
-	steer_cfg_path(sub, sizeof(sub), path, "name");
-	if (o->name[0] == '\0') {
-		steer_cfg_err(c, sub, "must not be empty");
-		return;
-	}
-	for (size_t i = 0; &p->origins[i] < o; i++) {
-		if (p->origins[i].name != NULL && strcmp(p->origins[i].name, o->name) == 0) {
-			steer_cfg_err(c, sub, "duplicate origin name \"%s\" (also origins[%zu])",
-				      o->name, i);
-			return;
-		}
-	}
+	if (o->name[0] == '\0')
+		steer_cfg_err(c, steer_cfg_path(sub, sizeof(sub), path, "name"),
+			      "must not be empty");
+	else if (steer_cfg_name_taken(c, names, o->name, idx, &first))
+		steer_cfg_err(c, steer_cfg_path(sub, sizeof(sub), path, "name"),
+			      "duplicate origin name \"%s\" (also origins[%zu])", o->name, first);
 }
 
 /* @return true if the origin is enabled and has a usable address. */
 static bool parse_origin(struct cfg_ctx *c, json_t *obj, const char *path, struct steer_pool *p,
-			 struct steer_origin *o)
+			 struct cfg_index *names, size_t idx)
 {
+	struct steer_origin *o = &p->origins[idx];
 	char sub[CFG_PATH_MAX];
 	bool usable;
 
@@ -138,7 +136,7 @@ static bool parse_origin(struct cfg_ctx *c, json_t *obj, const char *path, struc
 	o->pool = p;
 	if (!steer_cfg_object(c, obj, path, origin_keys))
 		return false;
-	origin_name(c, obj, path, p, o);
+	origin_name(c, obj, path, names, idx, o);
 	usable = origin_address(c, obj, path, o);
 	if (steer_cfg_number(c, obj, path, "weight", &o->weight) > 0 &&
 	    !(o->weight >= 0.0 && o->weight <= 1.0)) {
@@ -153,6 +151,7 @@ static bool parse_origin(struct cfg_ctx *c, json_t *obj, const char *path, struc
 
 static void parse_origins(struct cfg_ctx *c, const json_t *root, struct steer_pool *p)
 {
+	struct cfg_index names = {0}; /* origin name -> its index */
 	char sub[CFG_PATH_MAX];
 	size_t i, usable = 0;
 	json_t *arr;
@@ -171,8 +170,9 @@ static void parse_origins(struct cfg_ctx *c, const json_t *root, struct steer_po
 		json_t *v = json_array_get(arr, i);
 
 		steer_cfg_path_idx(sub, sizeof(sub), "origins", i);
-		usable += parse_origin(c, v, sub, p, &p->origins[i]);
+		usable += parse_origin(c, v, sub, p, &names, i);
 	}
+	steer_cfg_index_fini(&names);
 	if (usable == 0)
 		steer_cfg_err(c, "origins", "no enabled origin with a valid address");
 }
@@ -180,6 +180,7 @@ static void parse_origins(struct cfg_ctx *c, const json_t *root, struct steer_po
 static void pool_name(struct cfg_ctx *c, const json_t *root, struct steer_pool *p)
 {
 	const struct steer_config *cfg = c->cfg;
+	size_t first;
 
 	if (steer_cfg_dup(c, root, "", "name", true, &p->name) <= 0)
 		return;
@@ -187,13 +188,16 @@ static void pool_name(struct cfg_ctx *c, const json_t *root, struct steer_pool *
 		steer_cfg_err(c, "name", "must not be empty");
 		return;
 	}
-	for (const struct steer_pool *o = cfg->pools; o < p; o++) {
-		if (o->name != NULL && strcmp(o->name, p->name) == 0) {
-			steer_cfg_err(c, "name", "duplicate pool name \"%s\" (also in %s)", p->name,
-				      o->pos.file);
-			return;
-		}
-	}
+	if (steer_cfg_name_taken(c, &c->pool_ix, p->name, p->index, &first))
+		steer_cfg_err(c, "name", "duplicate pool name \"%s\" (also in %s)", p->name,
+			      cfg->pools[first].pos.file);
+}
+
+const struct steer_pool *steer_cfg_find_pool(const struct cfg_ctx *c, const char *name)
+{
+	size_t i = steer_cfg_index_find(&c->pool_ix, name);
+
+	return i != SIZE_MAX ? &c->cfg->pools[i] : NULL;
 }
 
 static void pool_monitor(struct cfg_ctx *c, const json_t *root, struct steer_pool *p)
@@ -202,18 +206,17 @@ static void pool_monitor(struct cfg_ctx *c, const json_t *root, struct steer_poo
 	struct cfg_suggest s = {0};
 	char hint[96];
 
+	size_t i;
+
 	if (steer_cfg_dup(c, root, "", "monitor", false, &p->monitor_name) <= 0)
 		return;
-	for (size_t i = 0; i < cfg->n_monitors; i++) {
-		const char *name = cfg->monitors[i].name;
-
-		if (name != NULL && strcmp(name, p->monitor_name) == 0) {
-			p->monitor = &cfg->monitors[i];
-			return;
-		}
+	i = steer_cfg_index_find(&c->monitor_ix, p->monitor_name);
+	if (i != SIZE_MAX) {
+		p->monitor = &cfg->monitors[i];
+		return;
 	}
 	s.word = p->monitor_name;
-	for (size_t i = 0; i < cfg->n_monitors; i++)
+	for (i = 0; i < cfg->n_monitors; i++)
 		if (cfg->monitors[i].name != NULL)
 			steer_cfg_suggest(&s, cfg->monitors[i].name);
 	steer_cfg_err(c, "monitor", "monitor \"%s\" does not exist%s", p->monitor_name,

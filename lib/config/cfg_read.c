@@ -28,6 +28,9 @@ static const struct steer_jpos_entry *find_entry(const struct cfg_ctx *c, const 
 
 	if (c->file == NULL)
 		return NULL;
+	/* positions past the top level need the scan; out of memory, it keeps what it found */
+	if (path[0] != '\0')
+		steer_jpos_scan(&c->file->pos);
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (;;) {
 		const struct steer_jpos_entry *e = steer_jpos_find(&c->file->pos, buf);
@@ -105,7 +108,23 @@ const char *steer_cfg_path(char *buf, size_t size, const char *parent, const cha
 
 const char *steer_cfg_path_idx(char *buf, size_t size, const char *parent, size_t i)
 {
-	return path_done(buf, size, snprintf(buf, size, "%s[%zu]", parent, i));
+	size_t plen = strlen(parent), k = 0, n = i;
+	char digits[24];
+
+	/* by hand: it runs for every array element, and snprintf() costs ten times more */
+	do {
+		digits[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	if (plen + k + 3 > size) /* cut, like snprintf() */
+		return path_done(buf, size, snprintf(buf, size, "%s[%zu]", parent, i));
+	memcpy(buf, parent, plen);
+	buf[plen++] = '[';
+	while (k > 0)
+		buf[plen++] = digits[--k];
+	buf[plen++] = ']';
+	buf[plen] = '\0';
+	return buf;
 }
 
 char *steer_cfg_strdup(struct cfg_ctx *c, const char *s)
@@ -150,6 +169,16 @@ char *steer_cfg_resolve(struct cfg_ctx *c, const char *dir, const char *rel)
 		p[dl++] = '/';
 	memcpy(p + dl, rel, rl + 1);
 	return p;
+}
+
+bool steer_cfg_name_taken(struct cfg_ctx *c, struct cfg_index *ix, const char *name, size_t id,
+			  size_t *first)
+{
+	int rc = steer_cfg_index_add(ix, name, id, first);
+
+	if (rc < 0)
+		c->nomem = true;
+	return rc == 0;
 }
 
 static int lower_at(const char *s, size_t i)

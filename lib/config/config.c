@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,19 @@
 static const char *intern_file(struct cfg_ctx *c, const char *name)
 {
 	struct steer_config *cfg = c->cfg;
-	char **v = realloc(cfg->files, (cfg->n_files + 1) * sizeof(*v));
 	char *copy;
 
-	if (v == NULL) {
-		c->nomem = true;
-		return NULL;
+	if (cfg->n_files == c->files_cap) {
+		size_t cap = c->files_cap != 0 ? c->files_cap * 2 : 16;
+		char **v = realloc(cfg->files, cap * sizeof(*v));
+
+		if (v == NULL) {
+			c->nomem = true;
+			return NULL;
+		}
+		cfg->files = v;
+		c->files_cap = cap;
 	}
-	cfg->files = v;
 	copy = steer_cfg_strdup(c, name);
 	if (copy != NULL)
 		cfg->files[cfg->n_files++] = copy;
@@ -125,14 +131,16 @@ static int file_open(struct cfg_ctx *c, const char *path, struct cfg_file *f)
 		steer_errs_add(c->errs, f->name, 0, 0, NULL, "cannot read: %s", why);
 		return rc;
 	}
+	if (steer_jpos_parse(&f->pos, f->text, f->len, &f->root) == 0)
+		return 0;
+	/* what the one-pass parser leaves, and every syntax error: jansson's to judge */
 	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (f->root == NULL) {
 		syntax_pos(f, &jerr, &line, &col);
 		steer_errs_add(c->errs, f->name, line, col, NULL, "invalid JSON: %s", jerr.text);
 		return STEER_ECONFIG;
 	}
-	if (steer_jpos_index(&f->pos, f->text, f->len) == STEER_ENOMEM)
-		c->nomem = true;
+	steer_jpos_init(&f->pos, f->text, f->len);
 	return 0;
 }
 
@@ -156,14 +164,21 @@ static bool is_json_name(const char *name)
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
-static int add_name(char ***names, size_t *n, const char *name)
+/* Append a copy of @p name to @p names (@p n of them, room for @p cap). */
+static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
 {
-	char **v = realloc(*names, (*n + 1) * sizeof(*v));
 	size_t len = strlen(name) + 1;
+	char **v = *names;
 
-	if (v == NULL)
-		return STEER_ENOMEM;
-	*names = v;
+	if (*n == *cap) {
+		size_t ncap = *cap != 0 ? *cap * 2 : 16;
+
+		v = realloc(*names, ncap * sizeof(*v));
+		if (v == NULL)
+			return STEER_ENOMEM;
+		*names = v;
+		*cap = ncap;
+	}
 	v[*n] = malloc(len);
 	if (v[*n] == NULL)
 		return STEER_ENOMEM;
@@ -184,6 +199,7 @@ static void list_json(struct cfg_ctx *c, const char *dir, const char *key, bool 
 {
 	char ebuf[128];
 	DIR *d = opendir(dir);
+	size_t cap = 0;
 
 	if (d == NULL) {
 		if (required || errno != ENOENT)
@@ -197,7 +213,7 @@ static void list_json(struct cfg_ctx *c, const char *dir, const char *key, bool 
 
 		if (de == NULL)
 			break;
-		if (is_json_name(de->d_name) && add_name(names, n, de->d_name) < 0) {
+		if (is_json_name(de->d_name) && add_name(names, n, &cap, de->d_name) < 0) {
 			c->nomem = true;
 			break;
 		}
@@ -233,7 +249,7 @@ static void monitor_item(struct cfg_ctx *c, json_t *root, void *item, size_t idx
 static void load_files(struct cfg_ctx *c, const char *dir, char **names, size_t n, void *arr,
 		       size_t size, size_t *count, cfg_item_fn *fn)
 {
-	const struct cfg_file *main_file = c->file;
+	struct cfg_file *main_file = c->file;
 
 	for (size_t i = 0; arr != NULL && i < n; i++) {
 		struct cfg_file f = {0};
@@ -301,26 +317,33 @@ static void sort_errors(const struct cfg_ctx *c, size_t first)
 {
 	struct steer_errs *errs = c->errs;
 	size_t end = errs->n < errs->cap ? errs->n : errs->cap, n;
+	struct cfg_index ranks = {0}; /* file name -> its place in cfg->files */
 	struct err_ref *v;
 
 	if (end <= first + 1)
 		return;
 	n = end - first;
 	v = calloc(n, sizeof(*v));
-	if (v == NULL)
+	for (size_t k = 0; v != NULL && k < c->cfg->n_files; k++) {
+		if (steer_cfg_index_add(&ranks, c->cfg->files[k], k, NULL) < 0) {
+			free(v);
+			v = NULL;
+		}
+	}
+	if (v == NULL) {
+		steer_cfg_index_fini(&ranks);
 		return; /* unsorted is still correct */
+	}
 	for (size_t i = 0; i < n; i++) {
 		v[i].e = errs->v[first + i];
 		v[i].orig = i;
-		v[i].rank = c->cfg->n_files;
-		for (size_t k = 0; k < c->cfg->n_files; k++)
-			if (strcmp(c->cfg->files[k], v[i].e.file) == 0)
-				v[i].rank = k;
+		v[i].rank = steer_cfg_index_find(&ranks, v[i].e.file); /* SIZE_MAX: last */
 	}
 	qsort(v, n, sizeof(*v), err_cmp);
 	for (size_t i = 0; i < n; i++)
 		errs->v[first + i] = v[i].e;
 	free(v);
+	steer_cfg_index_fini(&ranks);
 }
 
 static void set_paths(struct cfg_ctx *c, const char *path)
@@ -381,6 +404,9 @@ int steer_config_load(const char *path, struct steer_config **out, struct steer_
 	}
 	free(c.pools_dir);
 	free(c.monitors_dir);
+	steer_cfg_index_fini(&c.monitor_ix);
+	steer_cfg_index_fini(&c.pool_ix);
+	steer_cfg_index_fini(&c.balancer_ix);
 	steer_config_free(c.cfg);
 	steer_errs_fini(&local);
 	return rc;

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "config/cfg_index_int.h"
 #include "config/config.h"
 #include "config/jsonpos_int.h"
 #include "core/name.h"
@@ -31,12 +32,16 @@ struct cfg_file {
 struct cfg_ctx {
 	struct steer_config *cfg;
 	struct steer_errs *errs;
-	const struct cfg_file *file; /* the file errors are reported against */
-	char *pools_dir;             /* resolved against cfg->dir */
+	struct cfg_file *file; /* the file errors are reported against */
+	char *pools_dir;       /* resolved against cfg->dir */
 	char *monitors_dir;
 	bool monitors_dir_set;             /* given explicitly: a missing folder is an error */
 	uint8_t zone_wire[STEER_NAME_MAX]; /* zone name, for balancer names */
 	size_t zone_wire_len;              /* 0: the zone name is missing or invalid */
+	struct cfg_index monitor_ix;       /* monitor name -> its index in cfg->monitors */
+	struct cfg_index pool_ix;          /* pool name -> its index in cfg->pools */
+	struct cfg_index balancer_ix;      /* balancer fqdn -> its index in cfg->balancers */
+	size_t files_cap;                  /* room in cfg->files */
 	bool nomem;
 };
 
@@ -87,6 +92,17 @@ bool steer_cfg_check_file(struct cfg_ctx *c, const char *path, const char *file)
 
 /** strerror_r() text of @p errnum in @p buf. @return @p buf. */
 const char *steer_cfg_strerror(int errnum, char *buf, size_t size);
+
+/**
+ * Claim @p name (borrowed: it must outlive the load) for item @p id in @p ix.
+ * @return true if an earlier item has it (*first receives that item's id); false if it
+ *         is claimed now, or if memory ran out (recorded in @p c).
+ */
+bool steer_cfg_name_taken(struct cfg_ctx *c, struct cfg_index *ix, const char *name, size_t id,
+			  size_t *first);
+
+/** The pool called @p name among those loaded so far, or NULL. O(1). */
+const struct steer_pool *steer_cfg_find_pool(const struct cfg_ctx *c, const char *name);
 
 /** Offer @p cand as a replacement for s->word; keeps the closest one. */
 void steer_cfg_suggest(struct cfg_suggest *s, const char *cand);

@@ -1051,6 +1051,99 @@ static void test_fifo_zone_file_and_ca_file(void **state)
 			      "regular file (a FIFO)");
 }
 
+/* ---- large configurations ------------------------------------------------------------- */
+
+/* pools/web.json with @p n origins, one per line from line 2 (origins[k] on line k + 2). */
+static void put_big_pool(size_t n, size_t dup_of)
+{
+	size_t cap = 64 + n * 64, len = 0;
+	char *buf = malloc(cap);
+
+	assert_non_null(buf);
+	len += (size_t)snprintf(buf, cap, "{\"name\": \"web\", \"origins\": [\n");
+	for (size_t k = 0; k < n; k++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					"{\"name\": \"o%zu\", \"address\": \"10.%zu.%zu.%zu\"}%s\n",
+					k == n - 1 ? dup_of : k, k >> 16, (k >> 8) & 255, k & 255,
+					k == n - 1 ? "" : ",");
+	snprintf(buf + len, cap - len, "]}\n");
+	put("pools/web.json", buf);
+	free(buf);
+}
+
+/* Duplicate checks and positions are hashed: one pool of 20,000 origins loads, and a
+ * duplicate name at its end points back at the first one. */
+static void test_large_pool(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	put_big_pool(20000, 19999);
+	cfg = load_ok("steerd.json");
+	assert_int_equal(pool(cfg, "web")->n_origins, 20000);
+	assert_int_equal(cfg->n_origins, 20001);
+	assert_string_equal(pool(cfg, "web")->origins[19999].name, "o19999");
+	steer_config_free(cfg);
+	put_big_pool(20000, 7);
+	EXPECT_ERRORS("pools/web.json:20001:10: origins[19999].name: duplicate origin name \"o7\" "
+		      "(also origins[7])");
+}
+
+/*
+ * Plain files take the one-pass parser, files with a \u escape (or anything unusual) go
+ * through jansson and a second scan: both give the same values and the same positions.
+ */
+static void test_parse_paths_agree(void **state)
+{
+	static const char fmt[] =
+		"{\"name\": \"%s\", \"description\": \"%s\", \"weight\": 25e-1,\n"
+		" \"origins\": [{\"name\": \"a\", \"address\": \"%s\", \"weight\": 0.5%s}]}\n";
+	const struct steer_pool *w, *b;
+	struct steer_config *cfg;
+	char buf[512];
+
+	(void)state;
+	snprintf(buf, sizeof(buf), fmt, "web", "plain", "192.0.2.1", ", \"wieght\": -0");
+	put("pools/web.json", buf);
+	snprintf(buf, sizeof(buf), fmt, "backup", "caf\\u00e9", "192.0.2.2", ", \"wieght\": -0");
+	put("pools/backup.json", buf);
+	EXPECT_ERRORS("pools/backup.json:2:67: origins[0].wieght: unknown key (did you mean "
+		      "\"weight\"?)",
+		      "pools/web.json:2:67: origins[0].wieght: unknown key (did you mean "
+		      "\"weight\"?)");
+	snprintf(buf, sizeof(buf), fmt, "web", "plain", "192.0.2.1", "");
+	put("pools/web.json", buf);
+	snprintf(buf, sizeof(buf), fmt, "backup", "caf\\u00e9", "192.0.2.2", "");
+	put("pools/backup.json", buf);
+	cfg = load_ok("steerd.json");
+	w = pool(cfg, "web");
+	b = pool(cfg, "backup");
+	assert_string_equal(w->description, "plain");
+	assert_string_equal(b->description, "caf\xc3\xa9");
+	assert_true(w->weight == 2.5 && b->weight == 2.5);
+	assert_true(w->origins[0].weight == 0.5 && b->origins[0].weight == 0.5);
+	steer_config_free(cfg);
+}
+
+/* Numbers the one-pass parser leaves to jansson keep jansson's verdict. */
+static void test_parse_numbers(void **state)
+{
+	(void)state;
+	put("pools/n1.json", "{\"name\": \"n1\", \"max_answers\": 99999999999999999999,\n"
+			     " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\"}]}\n");
+	put("pools/n2.json", "{\"name\": \"n2\", \"weight\": 1e999,\n"
+			     " \"origins\": [{\"name\": \"a\", \"address\": \"::1\"}]}\n");
+	EXPECT_ERRORS("pools/n1.json:1:31: invalid JSON: too big integer near "
+		      "'99999999999999999999'",
+		      "pools/n2.json:1:26: invalid JSON: real number overflow near '1e999'");
+	put("pools/n1.json", "{\"name\": \"n1\", \"max_answers\": 08,\n"
+			     " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\"}]}\n");
+	put("pools/n2.json", "{\"name\": \"n2\", \"minimum_origins\": 1.0,\n"
+			     " \"origins\": [{\"name\": \"a\", \"address\": \"::1\"}]}\n");
+	EXPECT_ERRORS("pools/n1.json:1:31: invalid JSON: invalid token near '0'",
+		      "pools/n2.json:1:35: minimum_origins: must be an integer");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1100,6 +1193,9 @@ int main(void)
 		T(test_fifo_pool_file),
 		T(test_fifo_main_file),
 		T(test_fifo_zone_file_and_ca_file),
+		T(test_large_pool),
+		T(test_parse_paths_agree),
+		T(test_parse_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
