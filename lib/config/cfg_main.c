@@ -384,9 +384,9 @@ static void parse_version(struct cfg_ctx *c, const json_t *root)
 	}
 	if (json_is_false(v))
 		return; /* hidden: version.bind is refused */
-	if (json_is_string(v))
+	if (json_is_string(v) && steer_cfg_txt_string(c, "version", json_string_length(v)))
 		c->cfg->version = steer_cfg_strdup(c, json_string_value(v));
-	else
+	else if (!json_is_string(v))
 		steer_cfg_err(c, "version", "must be a string or false");
 }
 
@@ -404,6 +404,8 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 			snprintf(host, sizeof(host), "localhost");
 		cfg->identity = steer_cfg_strdup(c, host);
 	}
+	if (cfg->identity != NULL)
+		steer_cfg_txt_string(c, "identity", strlen(cfg->identity));
 	parse_version(c, root);
 	cfg->workers = STEER_DEFAULT_WORKERS;
 	steer_cfg_uint(c, root, "", "workers", false, 0, WORKERS_MAX, &cfg->workers);

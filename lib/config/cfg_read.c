@@ -171,6 +171,15 @@ char *steer_cfg_resolve(struct cfg_ctx *c, const char *dir, const char *rel)
 	return p;
 }
 
+bool steer_cfg_txt_string(struct cfg_ctx *c, const char *path, size_t len)
+{
+	if (len <= STEER_TXT_STRING_MAX)
+		return true;
+	steer_cfg_err(c, path, "must be at most %d bytes (one DNS TXT string), not %zu",
+		      STEER_TXT_STRING_MAX, len);
+	return false;
+}
+
 bool steer_cfg_name_taken(struct cfg_ctx *c, struct cfg_index *ix, const char *name, size_t id,
 			  size_t *first)
 {

@@ -40,6 +40,10 @@
 #define STEER_DEFAULT_API_PUBLIC_READ false
 #define STEER_API_TOKEN_MIN           16   /* characters of a token, at least */
 #define STEER_API_TOKEN_FILE_MAX      4096 /* bytes of api.token_file, at most */
+
+/* `identity` (id.server, hostname.bind, NSID) and `version` (version.bind) are answered as
+ * one TXT character-string each: a length byte, then the text (RFC 1035 §3.3) */
+#define STEER_TXT_STRING_MAX          255 /* bytes, at most */
 #define STEER_DEFAULT_FAILBACK        STEER_FAILBACK_AUTO
 #define STEER_DEFAULT_FAILBACK_HOLD_S 0
 

@@ -90,6 +90,13 @@ int steer_cfg_open_file(const char *path, char *why, size_t size);
  */
 bool steer_cfg_check_file(struct cfg_ctx *c, const char *path, const char *file);
 
+/**
+ * Check that a text of @p len bytes at @p path fits one DNS TXT character-string
+ * (STEER_TXT_STRING_MAX), as identity and version are answered; report it otherwise.
+ * @return true if it fits.
+ */
+bool steer_cfg_txt_string(struct cfg_ctx *c, const char *path, size_t len);
+
 /** strerror_r() text of @p errnum in @p buf. @return @p buf. */
 const char *steer_cfg_strerror(int errnum, char *buf, size_t size);
 

@@ -86,6 +86,20 @@ static void put_main(const char *balancers, const char *extra)
 	put("steerd.json", buf);
 }
 
+/* put_main() for an @p extra of any length. */
+static void put_main_long(const char *extra)
+{
+	size_t cap = sizeof(main_fmt) + sizeof(base_balancer) + strlen(extra);
+	char *buf = malloc(cap);
+	int n;
+
+	assert_non_null(buf);
+	n = snprintf(buf, cap, main_fmt, base_balancer, extra);
+	assert_true(n > 0 && (size_t)n < cap);
+	put("steerd.json", buf);
+	free(buf);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1144,6 +1158,53 @@ static void test_parse_numbers(void **state)
 		      "pools/n2.json:1:35: minimum_origins: must be an integer");
 }
 
+/* ---- identity and version: one TXT character-string each ----------------------------- */
+
+/* steerd.json with `"identity": "<@p n_id x @p id>", "version": "<@p n_ver x @p ver>"`. */
+static void put_identity(const char *id, size_t n_id, const char *ver, size_t n_ver)
+{
+	size_t cap = 64 + n_id * strlen(id) + n_ver * strlen(ver), len = 0;
+	char *extra = malloc(cap);
+
+	assert_non_null(extra);
+	len += (size_t)snprintf(extra, cap, ",\n  \"identity\": \"");
+	for (size_t i = 0; i < n_id; i++)
+		len += (size_t)snprintf(extra + len, cap - len, "%s", id);
+	len += (size_t)snprintf(extra + len, cap - len, "\",\n  \"version\": \"");
+	for (size_t i = 0; i < n_ver; i++)
+		len += (size_t)snprintf(extra + len, cap - len, "%s", ver);
+	snprintf(extra + len, cap - len, "\"");
+	put_main_long(extra);
+	free(extra);
+}
+
+/*
+ * A 70,000-character identity or version used to load and be cut to 255 bytes in
+ * id.server, hostname.bind, NSID and version.bind answers: it is an error now, in bytes
+ * (UTF-8 counts every byte).
+ */
+static void test_identity_version_limits(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	put_identity("x", 70000, "v", 70000);
+	EXPECT_ERRORS("steerd.json:10:15: identity: must be at most 255 bytes (one DNS TXT "
+		      "string), not 70000",
+		      "steerd.json:11:14: version: must be at most 255 bytes (one DNS TXT string), "
+		      "not 70000");
+	put_identity("\xc3\xa9", 128, "v", 256);
+	EXPECT_ERRORS("steerd.json:10:15: identity: must be at most 255 bytes (one DNS TXT "
+		      "string), not 256",
+		      "steerd.json:11:14: version: must be at most 255 bytes (one DNS TXT string), "
+		      "not 256");
+	put_identity("x", 255, "v", 255);
+	cfg = load_ok("steerd.json");
+	assert_int_equal(strlen(cfg->identity), 255);
+	assert_int_equal(strlen(cfg->version), 255);
+	steer_config_free(cfg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1196,6 +1257,7 @@ int main(void)
 		T(test_large_pool),
 		T(test_parse_paths_agree),
 		T(test_parse_numbers),
+		T(test_identity_version_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
