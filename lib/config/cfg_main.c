@@ -687,6 +687,8 @@ static const struct steer_pool *pool_ref(struct cfg_ctx *c, const char *path, co
 
 	if (p != NULL)
 		return p;
+	if (steer_cfg_index_find(&c->broken_pools, name) != SIZE_MAX)
+		return NULL; /* its file did not parse: that error is the one to fix */
 	for (size_t i = 0; i < c->cfg->n_pools; i++)
 		if (c->cfg->pools[i].name != NULL)
 			steer_cfg_suggest(&s, c->cfg->pools[i].name);

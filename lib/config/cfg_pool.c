@@ -215,6 +215,8 @@ static void pool_monitor(struct cfg_ctx *c, const json_t *root, struct steer_poo
 		p->monitor = &cfg->monitors[i];
 		return;
 	}
+	if (steer_cfg_index_find(&c->broken_monitors, p->monitor_name) != SIZE_MAX)
+		return; /* its file did not parse: that error is the one to fix */
 	s.word = p->monitor_name;
 	for (i = 0; i < cfg->n_monitors; i++)
 		if (cfg->monitors[i].name != NULL)

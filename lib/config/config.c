@@ -88,38 +88,12 @@ static int read_text(const char *path, char **text, size_t *len, char *why, size
 	return 0;
 }
 
-/*
- * Where a syntax error starts. jansson's position is just past the offending token, which
- * its message quotes ("... near 'tru'"): step back over it when the text confirms the
- * quote, so the column points at the token's first byte. At the end of the input, point
- * just past the last token instead of at an empty last line.
- */
-static void syntax_pos(const struct cfg_file *f, const json_error_t *jerr, int *line, int *col)
-{
-	const char *near = strstr(jerr->text, " near '");
-	size_t off = jerr->position > 0 ? (size_t)jerr->position : 0, tlen;
-
-	if (off > f->len)
-		off = f->len;
-	if (near != NULL) {
-		near += strlen(" near '");
-		tlen = strlen(near);
-		if (tlen > 1 && near[tlen - 1] == '\'' && tlen - 1 <= off &&
-		    memcmp(f->text + off - (tlen - 1), near, tlen - 1) == 0)
-			off -= tlen - 1;
-	} else {
-		while (off > 0 && strchr(" \t\r\n", f->text[off - 1]) != NULL)
-			off--;
-	}
-	steer_jpos_locate(f->text, f->len, off, line, col);
-}
-
 /* Read and parse @p path; on failure report it and leave f->root NULL. */
 static int file_open(struct cfg_ctx *c, const char *path, struct cfg_file *f)
 {
 	json_error_t jerr;
 	char why[160];
-	int rc, line, col;
+	int rc;
 
 	f->name = intern_file(c, path);
 	if (f->name == NULL)
@@ -136,8 +110,7 @@ static int file_open(struct cfg_ctx *c, const char *path, struct cfg_file *f)
 	/* what the one-pass parser leaves, and every syntax error: jansson's to judge */
 	f->root = json_loadb(f->text, f->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (f->root == NULL) {
-		syntax_pos(f, &jerr, &line, &col);
-		steer_errs_add(c->errs, f->name, line, col, NULL, "invalid JSON: %s", jerr.text);
+		steer_cfg_syntax_error(c, f, &jerr);
 		return STEER_ECONFIG;
 	}
 	steer_jpos_init(&f->pos, f->text, f->len);
@@ -243,11 +216,28 @@ static void monitor_item(struct cfg_ctx *c, json_t *root, void *item, size_t idx
 }
 
 /*
+ * The file @p display (interned) could not be read or parsed: remember it, and @p name
+ * (its file name, cut here to what it would have defined) in @p broken.
+ */
+static void mark_broken(struct cfg_ctx *c, const char *display, char *name,
+			struct cfg_index *broken)
+{
+	if (display != NULL && steer_cfg_index_add(&c->broken_files, display, 0, NULL) < 0)
+		c->nomem = true;
+	if (broken == NULL)
+		return;
+	name[strlen(name) - strlen(".json")] = '\0'; /* list_json() took only *.json names */
+	if (steer_cfg_index_add(broken, name, 0, NULL) < 0)
+		c->nomem = true;
+}
+
+/*
  * Load the files @p names of @p dir, in order, into the array @p arr of @p size-byte items
- * counted by @p count; @p fn validates one item. Files that do not parse get no item.
+ * counted by @p count; @p fn validates one item. Files that do not parse get no item, and
+ * their names go to @p broken.
  */
 static void load_files(struct cfg_ctx *c, const char *dir, char **names, size_t n, void *arr,
-		       size_t size, size_t *count, cfg_item_fn *fn)
+		       size_t size, size_t *count, cfg_item_fn *fn, struct cfg_index *broken)
 {
 	struct cfg_file *main_file = c->file;
 
@@ -261,6 +251,8 @@ static void load_files(struct cfg_ctx *c, const char *dir, char **names, size_t 
 			c->file = &f;
 			fn(c, f.root, (char *)arr + idx * size, idx);
 			c->file = main_file;
+		} else if (path != NULL) {
+			mark_broken(c, f.name, names[i], broken);
 		}
 		file_close(&f);
 		free(path);
@@ -270,31 +262,30 @@ static void load_files(struct cfg_ctx *c, const char *dir, char **names, size_t 
 static void load_monitors(struct cfg_ctx *c)
 {
 	struct steer_config *cfg = c->cfg;
-	char **names = NULL;
 	size_t n = 0;
 
-	list_json(c, c->monitors_dir, "monitors_dir", c->monitors_dir_set, &names, &n);
+	list_json(c, c->monitors_dir, "monitors_dir", c->monitors_dir_set, &c->monitor_files, &n);
+	c->n_monitor_files = n;
 	cfg->monitors = steer_cfg_calloc(c, n, sizeof(*cfg->monitors));
-	load_files(c, c->monitors_dir, names, n, cfg->monitors, sizeof(*cfg->monitors),
-		   &cfg->n_monitors, monitor_item);
-	free_names(names, n);
+	load_files(c, c->monitors_dir, c->monitor_files, n, cfg->monitors, sizeof(*cfg->monitors),
+		   &cfg->n_monitors, monitor_item, &c->broken_monitors);
 }
 
 static void load_pools(struct cfg_ctx *c)
 {
 	struct steer_config *cfg = c->cfg;
-	char **names = NULL;
 	size_t n = 0;
 
-	list_json(c, c->pools_dir, "pools_dir", true, &names, &n);
+	list_json(c, c->pools_dir, "pools_dir", true, &c->pool_files, &n);
+	c->n_pool_files = n;
 	cfg->pools = steer_cfg_calloc(c, n, sizeof(*cfg->pools));
-	load_files(c, c->pools_dir, names, n, cfg->pools, sizeof(*cfg->pools), &cfg->n_pools,
-		   pool_item);
-	free_names(names, n);
+	load_files(c, c->pools_dir, c->pool_files, n, cfg->pools, sizeof(*cfg->pools),
+		   &cfg->n_pools, pool_item, &c->broken_pools);
 }
 
 struct err_ref {
 	struct steer_err e;
+	bool later;  /* not an error of a broken file (those come first: the rest may follow) */
 	size_t rank; /* file order: the main file, then monitors, then pools */
 	size_t orig;
 };
@@ -303,6 +294,8 @@ static int err_cmp(const void *a, const void *b)
 {
 	const struct err_ref *x = a, *y = b;
 
+	if (x->later != y->later)
+		return x->later ? 1 : -1;
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
 	if (x->e.line != y->e.line)
@@ -312,7 +305,11 @@ static int err_cmp(const void *a, const void *b)
 	return x->orig < y->orig ? -1 : x->orig > y->orig;
 }
 
-/* Order the errors found from index @p first on by file and position, like a compiler. */
+/*
+ * Order the errors found from index @p first on: the files that could not be read or
+ * parsed first (what else is wrong may follow from them), then by file and position, like
+ * a compiler.
+ */
 static void sort_errors(const struct cfg_ctx *c, size_t first)
 {
 	struct steer_errs *errs = c->errs;
@@ -338,6 +335,7 @@ static void sort_errors(const struct cfg_ctx *c, size_t first)
 		v[i].e = errs->v[first + i];
 		v[i].orig = i;
 		v[i].rank = steer_cfg_index_find(&ranks, v[i].e.file); /* SIZE_MAX: last */
+		v[i].later = steer_cfg_index_find(&c->broken_files, v[i].e.file) == SIZE_MAX;
 	}
 	qsort(v, n, sizeof(*v), err_cmp);
 	for (size_t i = 0; i < n; i++)
@@ -367,8 +365,12 @@ static void load_all(struct cfg_ctx *c, const char *path)
 	struct cfg_file main_file = {0};
 
 	set_paths(c, path);
-	if (cfg->dir == NULL || file_open(c, path, &main_file) < 0)
+	if (cfg->dir == NULL)
 		goto out;
+	if (file_open(c, path, &main_file) < 0) {
+		mark_broken(c, main_file.name, NULL, NULL);
+		goto out;
+	}
 	c->file = &main_file;
 	steer_cfg_main(c, main_file.root);
 	if (c->monitors_dir != NULL)
@@ -407,6 +409,11 @@ int steer_config_load(const char *path, struct steer_config **out, struct steer_
 	steer_cfg_index_fini(&c.monitor_ix);
 	steer_cfg_index_fini(&c.pool_ix);
 	steer_cfg_index_fini(&c.balancer_ix);
+	steer_cfg_index_fini(&c.broken_files);
+	steer_cfg_index_fini(&c.broken_monitors);
+	steer_cfg_index_fini(&c.broken_pools);
+	free_names(c.monitor_files, c.n_monitor_files);
+	free_names(c.pool_files, c.n_pool_files);
 	steer_config_free(c.cfg);
 	steer_errs_fini(&local);
 	return rc;

@@ -42,6 +42,15 @@ struct cfg_ctx {
 	struct cfg_index pool_ix;          /* pool name -> its index in cfg->pools */
 	struct cfg_index balancer_ix;      /* balancer fqdn -> its index in cfg->balancers */
 	size_t files_cap;                  /* room in cfg->files */
+	/* files that could not be read or parsed: their errors come first, and what they would
+	 * have defined (the name of the file without .json) is not reported as missing */
+	struct cfg_index broken_files;    /* display names (cfg->files) */
+	struct cfg_index broken_monitors; /* names (in monitor_files) */
+	struct cfg_index broken_pools;    /* names (in pool_files) */
+	char **monitor_files;             /* the *.json names of monitors_dir, sorted */
+	size_t n_monitor_files;
+	char **pool_files; /* the *.json names of pools_dir, sorted */
+	size_t n_pool_files;
 	bool nomem;
 };
 
@@ -146,6 +155,12 @@ int steer_cfg_enum(struct cfg_ctx *c, const json_t *obj, const char *path, const
 /** `header`: object of name -> string or array of strings, flattened into pairs. */
 int steer_cfg_headers(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
 		      struct steer_header **out, size_t *n_out);
+
+/**
+ * Report jansson's syntax error @p jerr in @p f at the first byte of the offending token,
+ * with the likely fix when the message tells it (" (missing comma?)").
+ */
+void steer_cfg_syntax_error(struct cfg_ctx *c, const struct cfg_file *f, const json_error_t *jerr);
 
 /** Main file, all but `balancers` (they need the pools). */
 void steer_cfg_main(struct cfg_ctx *c, json_t *root);

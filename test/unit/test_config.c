@@ -481,12 +481,11 @@ static void test_json_syntax_error(void **state)
 			      " \"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.1\",}]}\n");
 	put("pools/backup.json", "{\"name\": \"backup\", \"name\": \"x\"}\n");
 	put("monitors/http.json", "{\"name\": \"http\", \"type\": tcp}\n");
-	EXPECT_ERRORS(
-		"steerd.json:8:39: balancers[0].default_pools[0]: pool \"web\" does not exist",
-		"steerd.json:8:46: balancers[0].default_pools[1]: pool \"backup\" does not exist",
-		"monitors/http.json:1:26: invalid JSON: invalid token near 'tcp'",
-		"pools/backup.json:1:20: invalid JSON: duplicate object key near '\"name\"'",
-		"pools/web.json:2:51: invalid JSON: string or '}' expected near '}'");
+	EXPECT_ERRORS("monitors/http.json:1:26: invalid JSON: invalid token near 'tcp' (strings "
+		      "need double quotes)",
+		      "pools/backup.json:1:20: invalid JSON: duplicate object key near '\"name\"'",
+		      "pools/web.json:2:51: invalid JSON: string or '}' expected near '}' "
+		      "(trailing comma?)");
 }
 
 static void test_json_truncated(void **state)
@@ -1205,6 +1204,64 @@ static void test_identity_version_limits(void **state)
 	steer_config_free(cfg);
 }
 
+/* ---- syntax errors first, without their knock-on errors -------------------------------- */
+
+/*
+ * A missing comma in pools/homelab.json used to print `pool "homelab" does not exist` for
+ * every balancer naming it, before the cause. Files that do not parse come first, what
+ * they would define (their file name) is not reported missing, and the likely fix is
+ * named. Other errors still follow: "parnets" and the weight of parents.json.
+ */
+static void test_knock_on_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(chdir(STEER_SRC_DIR "/test/data/config/knockon"), 0);
+	EXPECT_ERRORS("monitors/api-health.json:2:17: invalid JSON: string or '}' expected near "
+		      "'}' (trailing comma?)",
+		      "pools/homelab.json:4:14: invalid JSON: ']' expected near '{' (missing "
+		      "comma?)",
+		      "steerd.json:13:51: balancers[1].default_pools[1]: pool \"parnets\" does not "
+		      "exist (did you mean \"parents\"?)",
+		      "pools/parents.json:2:64: origins[0].weight: must be between 0 and 1");
+}
+
+/* The hints follow jansson's message and the text before the offending token. */
+static void test_syntax_hints(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} cases[] = {
+		{"{\"name\": \"n1\" \"origins\": []}",
+		 "1:15: invalid JSON: '}' expected near '\"origins\"' (missing comma?)"},
+		{"{\"name\": \"n1\", \"origins\": [1, ]}",
+		 "1:31: invalid JSON: unexpected token near ']' (trailing comma?)"},
+		{"{\"name\": }", "1:10: invalid JSON: unexpected token near '}' (missing value?)"},
+		{"{\"name\" \"n1\"}",
+		 "1:9: invalid JSON: ':' expected near '\"n1\"' (missing colon?)"},
+		{"{name: \"n1\"}",
+		 "1:2: invalid JSON: string or '}' expected near 'name' (keys need double quotes)"},
+		{"{\"name\": 'n1'}",
+		 "1:10: invalid JSON: invalid token near ''' (strings need double "
+		 "quotes, not single ones)"},
+		{"{\"enabled\": True}",
+		 "1:13: invalid JSON: invalid token near 'True' (true, false "
+		 "and null are lower case)"},
+		{"{\"name\": n1}",
+		 "1:10: invalid JSON: invalid token near 'n' (strings need double quotes)"},
+		{"{\"name\": \"n1\"",
+		 "1:14: invalid JSON: '}' expected near end of file (missing '}'?)"},
+	};
+	char want[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("pools/n1.json", cases[i].text);
+		snprintf(want, sizeof(want), "pools/n1.json:%s", cases[i].want);
+		EXPECT_ERRORS(want);
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1258,6 +1315,8 @@ int main(void)
 		T(test_parse_paths_agree),
 		T(test_parse_numbers),
 		T(test_identity_version_limits),
+		T(test_knock_on_errors),
+		T(test_syntax_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
