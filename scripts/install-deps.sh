@@ -7,7 +7,7 @@ pkgs=(
 	build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 	libldns-dev libevent-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 	libcmocka-dev
-	bind9-dnsutils knot-dnsutils ldnsutils sqlite3 openssl curl python3 iproute2 procps
+	bind9-dnsutils knot knot-dnsutils ldnsutils sqlite3 openssl curl python3 iproute2 procps
 	prometheus chromium python3-aiosmtpd fonts-dejavu-core
 )
 
