@@ -24,7 +24,7 @@ static void usage(FILE *f)
 		"usage: steerd [-c FILE] [--check-config] [-v] [-V]\n"
 		"  -c, --config FILE   main configuration file (default steerd.json)\n"
 		"      --check-config  validate the configuration and exit (0 = ok, 1 = errors)\n"
-		"  -v, --verbose       log debug messages\n"
+		"  -v, --verbose       log debug messages (whatever log.level says)\n"
 		"  -V, --version       print the version and exit\n");
 }
 
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	if (o.verbose)
-		steer_log_set_level(STEER_LOG_DEBUG);
+		steer_log_force_level(STEER_LOG_DEBUG); /* whatever `log.level` says */
 	/* block before any thread exists, so only sigwait() in main sees these */
 	daemon_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);

@@ -28,9 +28,9 @@
 #define FAILBACK_MAX_S   86400u
 
 static const char *const main_keys[] = {
-	"listen", "zone",     "balancers", "pools_dir",     "monitors_dir",
-	"state",  "identity", "version",   "workers",       "tcp",
-	"udp",    "affinity", "api",       "notifications", NULL,
+	"listen",   "zone",          "balancers", "pools_dir", "monitors_dir", "state",
+	"identity", "version",       "workers",   "tcp",       "udp",          "affinity",
+	"api",      "notifications", "log",       NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -677,6 +677,7 @@ void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 	parse_server(c, root);
 	parse_api(c, root);
 	steer_cfg_notifications(c, root);
+	steer_cfg_log(c, root);
 }
 
 static const struct steer_pool *pool_ref(struct cfg_ctx *c, const char *path, const char *name)

@@ -47,6 +47,15 @@
 #define STEER_DEFAULT_FAILBACK        STEER_FAILBACK_AUTO
 #define STEER_DEFAULT_FAILBACK_HOLD_S 0
 
+/* `log`: the level by number (config does not include core/log.h) */
+#define STEER_DEFAULT_LOG_LEVEL 6 /* info: STEER_LOG_INFO */
+
+/** `log`: how steerd logs. lib/daemon applies it with steer_log_configure(). */
+struct steer_log_conf {
+	int level;  /* enum steer_log_prio: 3 err, 4 warn, 5 notice, 6 info, 7 debug */
+	int format; /* enum steer_log_format: 0 text, 1 json (one JSON object per line) */
+};
+
 /** Where a value came from, for error messages of later stages (zone records). */
 struct steer_src_pos {
 	const char *file; /* owned by the config's string pool */
@@ -309,6 +318,7 @@ struct steer_config {
 	uint32_t retention_days;
 	char **files; /* display name of every file read: the string pool of steer_src_pos.file */
 	size_t n_files;
+	struct steer_log_conf log;       /* `log` */
 	struct steer_notify_conf notify; /* `notifications`; fixed storage, nothing to free */
 };
 

@@ -162,6 +162,9 @@ int steer_cfg_headers(struct cfg_ctx *c, const json_t *obj, const char *path, co
  */
 void steer_cfg_syntax_error(struct cfg_ctx *c, const struct cfg_file *f, const json_error_t *jerr);
 
+/** `log` of the main file @p root into c->cfg->log (defaults when absent). */
+void steer_cfg_log(struct cfg_ctx *c, const json_t *root);
+
 /** Main file, all but `balancers` (they need the pools). */
 void steer_cfg_main(struct cfg_ctx *c, json_t *root);
 /** `balancers` of the main file; pools must be loaded. */

@@ -88,6 +88,7 @@ int steer_daemon_new(const char *path, struct steer_daemon **out, struct steer_e
 		steer_daemon_free(d);
 		return rc;
 	}
+	steer_log_configure(d->cfg->log.level, d->cfg->log.format);
 	*out = d;
 	return 0;
 }
@@ -377,6 +378,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 		 "%zu origins",
 		 d->path, cfg->zone.name, steer_zone_node_count(zone), cfg->n_balancers,
 		 cfg->n_pools, cfg->n_origins);
+	steer_log_configure(cfg->log.level, cfg->log.format);
 	log_notice("%s (%s)", msg, source);
 	steer_dnotify_reload(d->notify, cfg);
 	reload_event(d, source, true, msg);

@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "config/config.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "testutil.h"
 
 #ifndef STEER_SRC_DIR
@@ -1262,6 +1264,117 @@ static void test_syntax_hints(void **state)
 	}
 }
 
+/* ---- log -------------------------------------------------------------------------------- */
+
+static void test_log_settings(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->log.level, STEER_LOG_INFO);
+	assert_int_equal(cfg->log.format, STEER_LOG_TEXT);
+	steer_config_free(cfg);
+	put_main(base_balancer, ",\n  \"log\": {\"level\": \"debug\", \"format\": \"json\"}");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->log.level, STEER_LOG_DEBUG);
+	assert_int_equal(cfg->log.format, STEER_LOG_JSON);
+	steer_config_free(cfg);
+	put_main(base_balancer, ",\n  \"log\": {\"level\": \"err\"}");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->log.level, STEER_LOG_ERR);
+	assert_int_equal(cfg->log.format, STEER_LOG_TEXT);
+	steer_config_free(cfg);
+	put_main(base_balancer,
+		 ",\n  \"log\": {\"level\": \"Debug\", \"format\": 1, \"levle\": \"warn\"}");
+	EXPECT_ERRORS("steerd.json:10:20: log.level: must be one of \"debug\", \"info\", "
+		      "\"notice\", \"warn\", \"err\"",
+		      "steerd.json:10:39: log.format: must be a string",
+		      "steerd.json:10:42: log.levle: unknown key (did you mean \"level\"?)");
+	put_main(base_balancer, ",\n  \"log\": \"debug\"");
+	EXPECT_ERRORS("steerd.json:10:10: log: must be an object");
+}
+
+/* steer_log() with stderr caught in a file: the line it wrote, parsed (NULL: none). */
+static json_t *logged(int prio, const char *msg)
+{
+	char text[8192];
+	int saved = dup(STDERR_FILENO);
+	FILE *f = fopen("log.txt", "w+");
+	size_t n;
+
+	assert_true(saved >= 0 && f != NULL);
+	assert_int_equal(dup2(fileno(f), STDERR_FILENO), STDERR_FILENO);
+	steer_log(prio, "test", "%s", msg);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (n == 0)
+		return NULL;
+	assert_int_equal(text[n - 1], '\n');
+	assert_null(strchr(text, '\n') + 1 < text + n ? strchr(text, '\n') : NULL); /* one line */
+	return json_loads(text, 0, NULL);
+}
+
+static const char *field(const json_t *doc, const char *key)
+{
+	return json_string_value(json_object_get(doc, key));
+}
+
+/*
+ * JSON lines: the message's key=value facts become fields (a quoted value unquoted; the
+ * first of each name; never over time, level, source or msg), any byte stays valid JSON,
+ * and a message too long for a line is cut but the line still parses.
+ */
+static void test_log_json_lines(void **state)
+{
+	char big[3000];
+	json_t *doc;
+
+	(void)state;
+	steer_log_configure(STEER_LOG_INFO, STEER_LOG_JSON);
+	doc = logged(STEER_LOG_WARN, "pool=web origin=a up->down reason=\"status 503 \\\"x\\\" "
+				     "not in 2xx\" n=3 msg=hi level=x a.b-c=1 n=4 =z");
+	assert_non_null(doc);
+	assert_string_equal(field(doc, "level"), "warn");
+	assert_string_equal(field(doc, "source"), "test");
+	assert_string_equal(field(doc, "msg"), "pool=web origin=a up->down reason=\"status 503 "
+					       "\\\"x\\\" not in 2xx\" n=3 msg=hi level=x a.b-c=1 "
+					       "n=4 =z");
+	assert_string_equal(field(doc, "pool"), "web");
+	assert_string_equal(field(doc, "origin"), "a");
+	assert_string_equal(field(doc, "reason"), "status 503 \"x\" not in 2xx");
+	assert_string_equal(field(doc, "n"), "3");
+	assert_string_equal(field(doc, "a.b-c"), "1");
+	assert_int_equal(json_object_size(doc), 9);
+	json_decref(doc);
+	doc = logged(STEER_LOG_INFO, "tab\there \x01 bad \xff\xc3 ok \xc3\xa9 \"q\" k=\"open");
+	assert_non_null(doc);
+	assert_string_equal(
+		field(doc, "msg"),
+		"tab\there \x01 bad \xef\xbf\xbd\xef\xbf\xbd ok \xc3\xa9 \"q\" k=\"open");
+	assert_string_equal(field(doc, "k"), "open");
+	json_decref(doc);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[1] = '=';
+	doc = logged(STEER_LOG_ERR, big);
+	assert_non_null(doc);
+	assert_int_equal(strlen(field(doc, "msg")), 1023);
+	json_decref(doc);
+	assert_null(logged(STEER_LOG_DEBUG, "k=v")); /* below the level */
+	steer_log_force_level(STEER_LOG_DEBUG);
+	steer_log_configure(STEER_LOG_ERR, STEER_LOG_JSON);
+	doc = logged(STEER_LOG_DEBUG, "forced");
+	assert_non_null(doc);
+	json_decref(doc);
+	steer_log_force_level(0);
+	steer_log_configure(STEER_LOG_INFO, STEER_LOG_TEXT);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1317,6 +1430,8 @@ int main(void)
 		T(test_identity_version_limits),
 		T(test_knock_on_errors),
 		T(test_syntax_hints),
+		T(test_log_settings),
+		T(test_log_json_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
