@@ -290,7 +290,7 @@ static int scan_string(struct scan *sc, bool decode, size_t *out_len)
 	sc->i++;
 	for (;;) {
 		size_t r = plain_run(sc);
-		char tmp[4];
+		char tmp[4] = {0}; /* the decoded escape when it is not kept */
 		size_t k = 0;
 
 		/* room for the run, one decoded escape (at most 4 bytes) and the NUL */
