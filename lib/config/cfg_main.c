@@ -39,7 +39,8 @@ static const char *const soa_keys[] = {
 	"mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl", NULL,
 };
 static const char *const state_keys[] = {"path", "retention_days", NULL};
-static const char *const tcp_keys[] = {"max_clients", "idle_timeout", NULL};
+static const char *const tcp_keys[] = {"max_clients", "idle_timeout", "query_timeout",
+				       "max_per_source", NULL};
 static const char *const udp_keys[] = {"batch_wait_us", NULL};
 static const char *const affinity_keys[] = {"dns", "monitor", NULL};
 static const char *const api_keys[] = {"listen", "token_file", "public_read", NULL};
@@ -394,6 +395,7 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 {
 	struct steer_config *cfg = c->cfg;
 	uint32_t idle_s = STEER_DEFAULT_TCP_IDLE_S;
+	uint32_t query_s = STEER_DEFAULT_TCP_QUERY_S;
 	char host[256] = "";
 	json_t *tcp;
 	json_t *udp;
@@ -410,13 +412,18 @@ static void parse_server(struct cfg_ctx *c, const json_t *root)
 	cfg->workers = STEER_DEFAULT_WORKERS;
 	steer_cfg_uint(c, root, "", "workers", false, 0, WORKERS_MAX, &cfg->workers);
 	cfg->tcp_max_clients = STEER_DEFAULT_TCP_CLIENTS;
+	cfg->tcp_max_per_source = STEER_DEFAULT_TCP_PER_SOURCE;
 	if (steer_cfg_get(c, root, "", "tcp", false, &tcp) > 0 &&
 	    steer_cfg_object(c, tcp, "tcp", tcp_keys)) {
 		steer_cfg_uint(c, tcp, "tcp", "max_clients", false, 1, 65535,
 			       &cfg->tcp_max_clients);
 		steer_cfg_uint(c, tcp, "tcp", "idle_timeout", false, 1, 3600, &idle_s);
+		steer_cfg_uint(c, tcp, "tcp", "query_timeout", false, 1, 60, &query_s);
+		steer_cfg_uint(c, tcp, "tcp", "max_per_source", false, 0, 65535,
+			       &cfg->tcp_max_per_source);
 	}
 	cfg->tcp_idle_timeout_ms = idle_s * 1000;
+	cfg->tcp_query_timeout_ms = (query_s < idle_s ? query_s : idle_s) * 1000;
 	cfg->udp_batch_wait_us = STEER_DEFAULT_UDP_WAIT_US;
 	if (steer_cfg_get(c, root, "", "udp", false, &udp) > 0 &&
 	    steer_cfg_object(c, udp, "udp", udp_keys))

@@ -26,6 +26,8 @@
 #define STEER_DEFAULT_CONSECUTIVE    2
 #define STEER_DEFAULT_TCP_CLIENTS    256
 #define STEER_DEFAULT_TCP_IDLE_S     10
+#define STEER_DEFAULT_TCP_QUERY_S    2  /* first complete query within (at most idle) */
+#define STEER_DEFAULT_TCP_PER_SOURCE 16 /* connections per client address (/32, /128) */
 #define STEER_DEFAULT_UDP_WAIT_US    30
 #define STEER_DEFAULT_STATE_PATH     "steerd.db"
 #define STEER_DEFAULT_RETENTION_DAYS 7
@@ -302,6 +304,8 @@ struct steer_config {
 	uint32_t workers; /* UDP worker threads; 0 = one per CPU */
 	uint32_t tcp_max_clients;
 	uint32_t tcp_idle_timeout_ms;
+	uint32_t tcp_query_timeout_ms;  /* a new connection's first query, at most idle */
+	uint32_t tcp_max_per_source;    /* connections per client address; 0 = no limit */
 	uint32_t udp_batch_wait_us;     /* how long a busy UDP worker waits for a fuller batch */
 	struct steer_cpus cpus_dns;     /* affinity.dns: UDP workers (one CPU each) and TCP */
 	struct steer_cpus cpus_monitor; /* affinity.monitor: monitor and store writer threads */

@@ -1,9 +1,12 @@
 /*
  * DNS over TCP (RFC 7766) on its own thread and event_base, so a slow or hostile TCP
  * client never delays UDP answers: length-prefixed messages, pipelined queries answered
- * in order, an idle timeout, a connection limit, and back-pressure on unread answers.
- * Each read answers every complete message it brought and sends all the answers with one
- * send(2); a write event is armed only when the socket cannot take everything.
+ * in order, back-pressure on unread answers, and slots that idle clients cannot hold
+ * (RFC 7766 §6.2.3): a first-query timeout, an idle timeout that shrinks when slots run
+ * short, a full table that closes its idlest connection for a newcomer, and a limit per
+ * client address. Each read answers every complete message it brought and sends all the
+ * answers with one send(2); a write event is armed only when the socket cannot take
+ * everything.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,13 +34,23 @@
 #define IN_FIRST 4096
 #define OUT_HIGH (256 * 1024) /* stop reading while this much output is unsent */
 
+/* More than 3/4 of tcp.max_clients open: idle connections get at most this long. */
+#define BUSY_IDLE_MS 1000
+/* A full table closes a connection that has asked something for a newcomer only once it
+ * has been idle this long, so a client between two queries of an exchange is not cut. */
+#define EVICT_IDLE_MS 250
+/* The sweep runs this late, so the coarse clock has surely passed the deadline. */
+#define SWEEP_SLACK_MS 10
+
 struct tconn {
 	struct steer_tcp *t;
 	int fd;
 	struct event *ev_read;
 	struct event *ev_write;
 	struct steer_client client;
-	bool closing; /* peer sent EOF: close once the output is flushed */
+	bool closing;       /* peer sent EOF: close once the output is flushed */
+	bool asked;         /* a complete message arrived: on the used list, not fresh */
+	uint64_t active_ms; /* accept, then the last time whole messages were taken */
 	uint8_t *in;
 	size_t in_len;
 	size_t in_cap;
@@ -48,6 +62,18 @@ struct tconn {
 	struct tconn *next;
 };
 
+/* Connections ordered by activity: head the latest, tail the idlest. */
+struct conn_list {
+	struct tconn *head;
+	struct tconn *tail;
+};
+
+/* Open connections of one client address (tcp.max_per_source); family 0: empty slot. */
+struct src_slot {
+	struct steer_client addr;
+	uint32_t n;
+};
+
 struct steer_tcp {
 	struct steer_server *srv;
 	struct event_base *base;
@@ -57,24 +83,134 @@ struct steer_tcp {
 	pthread_t thread;
 	bool started;
 	size_t n_conns;
-	struct tconn *conns;
+	struct conn_list fresh; /* no complete message yet, by accept time */
+	struct conn_list used;  /* the others, by the time of their last message */
+	struct event *ev_sweep; /* closes expired connections; armed for the first deadline */
+	uint64_t sweep_ms;      /* when ev_sweep is due; 0: not armed */
 	uint64_t rng;
 	struct steer_metrics_thread *ctr; /* the TCP thread's counters */
-	struct timeval idle;
-	size_t max_clients; /* copied: the config may be replaced by a reload */
+	/* copied: the config may be replaced by a reload */
+	size_t max_clients;
+	uint32_t idle_ms;
+	uint32_t query_ms;
+	uint32_t max_per_source; /* 0: no limit, and no table */
+	struct src_slot *src;    /* open addressing, linear probing, at most half full */
+	size_t src_mask;
+	uint64_t src_seed;
 	uint8_t out[2 + STEER_DNS_TCP_MAX];
 };
+
+/* CLOCK_MONOTONIC_COARSE: read in the vDSO, no system call on the answer path. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void list_unlink(struct conn_list *l, struct tconn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void list_push(struct conn_list *l, struct tconn *c)
+{
+	c->prev = NULL;
+	c->next = l->head;
+	if (l->head != NULL)
+		l->head->prev = c;
+	else
+		l->tail = c;
+	l->head = c;
+}
+
+/* Seeded, so slots cannot be aimed at from outside; not a cryptographic hash. */
+static size_t src_hash(const struct steer_tcp *t, const struct steer_client *a)
+{
+	uint64_t w[2];
+	uint64_t h = t->src_seed ^ (uint64_t)a->family;
+
+	memcpy(w, a->addr, sizeof(w));
+	for (size_t i = 0; i < 2; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	return (size_t)h & t->src_mask;
+}
+
+/* The slot of @p a, or the empty slot where it goes (the table is never full). */
+static size_t src_find(const struct steer_tcp *t, const struct steer_client *a)
+{
+	size_t i = src_hash(t, a);
+
+	while (t->src[i].addr.family != 0 && (t->src[i].addr.family != a->family ||
+					      memcmp(t->src[i].addr.addr, a->addr, 16) != 0))
+		i = (i + 1) & t->src_mask;
+	return i;
+}
+
+/* Empty slot @p i, moving later entries of its probe run back (no tombstones). */
+static void src_remove(struct steer_tcp *t, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & t->src_mask;
+		if (t->src[j].addr.family == 0)
+			break;
+		k = src_hash(t, &t->src[j].addr);
+		/* the entry at j may move to i unless its home k lies cyclically in (i, j] */
+		if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+			t->src[i] = t->src[j];
+			i = j;
+		}
+	}
+	memset(&t->src[i], 0, sizeof(t->src[i]));
+}
+
+/* Count one more (@p delta 1) or one fewer (-1) connection from @p a. */
+static void src_count(struct steer_tcp *t, const struct steer_client *a, int delta)
+{
+	size_t i;
+
+	if (t->src == NULL || a->family == 0)
+		return;
+	i = src_find(t, a);
+	if (delta > 0) {
+		t->src[i].addr = *a;
+		t->src[i].n++;
+	} else if (t->src[i].addr.family != 0 && --t->src[i].n == 0) {
+		src_remove(t, i);
+	}
+}
+
+static bool src_is_full(const struct steer_tcp *t, const struct steer_client *a)
+{
+	size_t i;
+
+	if (t->src == NULL || a->family == 0)
+		return false;
+	i = src_find(t, a);
+	return t->src[i].addr.family != 0 && t->src[i].n >= t->max_per_source;
+}
 
 static void conn_free(struct tconn *c)
 {
 	struct steer_tcp *t = c->t;
 
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		t->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	list_unlink(c->asked ? &t->used : &t->fresh, c);
+	src_count(t, &c->client, -1);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
 	if (c->ev_write != NULL)
@@ -106,6 +242,84 @@ static int grow(uint8_t **buf, size_t *cap, size_t need, size_t first, size_t ma
 	*buf = p;
 	*cap = n;
 	return 0;
+}
+
+/* How long a connection may stay idle now: the idle timeout, at most BUSY_IDLE_MS while
+ * more than 3/4 of the slots are taken (so they free up while they are needed). */
+static uint64_t idle_limit_ms(const struct steer_tcp *t)
+{
+	if (t->n_conns * 4 > t->max_clients * 3 && t->idle_ms > BUSY_IDLE_MS)
+		return BUSY_IDLE_MS;
+	return t->idle_ms;
+}
+
+static uint64_t query_limit_ms(const struct steer_tcp *t)
+{
+	uint64_t idle = idle_limit_ms(t);
+
+	return t->query_ms < idle ? t->query_ms : idle;
+}
+
+/* When the first connection expires, or 0 if none is open. */
+static uint64_t next_deadline_ms(const struct steer_tcp *t)
+{
+	uint64_t d = 0;
+
+	if (t->fresh.tail != NULL)
+		d = t->fresh.tail->active_ms + query_limit_ms(t);
+	if (t->used.tail != NULL) {
+		uint64_t u = t->used.tail->active_ms + idle_limit_ms(t);
+
+		d = d == 0 || u < d ? u : d;
+	}
+	return d;
+}
+
+/* Arm the sweep for the first deadline unless it is armed for that or earlier already. */
+static void sweep_arm(struct steer_tcp *t, uint64_t now)
+{
+	uint64_t d = next_deadline_ms(t);
+	uint64_t wait;
+	struct timeval tv;
+
+	if (d == 0 || (t->sweep_ms != 0 && t->sweep_ms <= d))
+		return;
+	wait = (d > now ? d - now : 0) + SWEEP_SLACK_MS;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	if (event_add(t->ev_sweep, &tv) == 0)
+		t->sweep_ms = d;
+}
+
+/* Close every expired connection: the lists are ordered, so only their tails are due. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct steer_tcp *t = arg;
+	const uint64_t now = now_ms();
+	const uint64_t query = query_limit_ms(t); /* the limits as the sweep found them */
+	const uint64_t idle = idle_limit_ms(t);
+
+	(void)fd;
+	(void)what;
+	t->sweep_ms = 0;
+	while (t->fresh.tail != NULL && t->fresh.tail->active_ms + query <= now)
+		conn_free(t->fresh.tail); /* no complete query within tcp.query_timeout */
+	while (t->used.tail != NULL && t->used.tail->active_ms + idle <= now)
+		conn_free(t->used.tail); /* idle (RFC 7766 §6.2.3) */
+	sweep_arm(t, now);
+}
+
+/* A complete message arrived: @p c moves to the head of the used list. */
+static void conn_touch(struct tconn *c)
+{
+	struct steer_tcp *t = c->t;
+
+	c->active_ms = now_ms();
+	if (c->asked && t->used.head == c)
+		return;
+	list_unlink(c->asked ? &t->used : &t->fresh, c);
+	c->asked = true;
+	list_push(&t->used, c);
 }
 
 /* Answer the message of @p qlen bytes at @p q and queue the answer. @return 0 or -1. */
@@ -155,6 +369,9 @@ static int conn_process(struct tconn *c)
 			return -1;
 		off += 2 + qlen;
 	}
+	if (off == 0)
+		return 0;
+	conn_touch(c);
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
 	return 0;
@@ -169,7 +386,7 @@ static int conn_flush(struct tconn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return event_add(c->ev_write, &c->t->idle);
+			return event_add(c->ev_write, NULL); /* the sweep bounds the wait */
 		if (n <= 0)
 			return -1;
 		c->out_off += (size_t)n;
@@ -203,10 +420,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	(void)fd;
-	if ((what & EV_TIMEOUT) != 0) {
-		conn_free(c); /* idle (RFC 7766 §6.2.3) */
-		return;
-	}
+	(void)what;
 	n = conn_recv(c);
 	if (n == -2)
 		return;
@@ -231,7 +445,8 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 	struct tconn *c = arg;
 
 	(void)fd;
-	if ((what & EV_TIMEOUT) != 0 || conn_flush(c) < 0) {
+	(void)what;
+	if (conn_flush(c) < 0) {
 		conn_free(c);
 		return;
 	}
@@ -246,20 +461,46 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (c->out_len - c->out_off < OUT_HIGH && event_add(c->ev_read, &c->t->idle) < 0)
+	if (c->out_len - c->out_off < OUT_HIGH && event_add(c->ev_read, NULL) < 0)
 		conn_free(c);
+}
+
+/*
+ * Whether a newcomer from @p who may have a slot: not over tcp.max_per_source, and in a
+ * full table only by closing the connection that has waited longest for its first query,
+ * else the one idle longest if it has been idle EVICT_IDLE_MS (RFC 7766 §6.2.3: the server
+ * may close idle connections to make room).
+ */
+static bool conn_admit(struct steer_tcp *t, const struct steer_client *who, uint64_t now)
+{
+	struct tconn *victim = t->fresh.tail;
+
+	if (src_is_full(t, who))
+		return false;
+	if (t->n_conns < t->max_clients)
+		return true;
+	if (victim == NULL && t->used.tail != NULL &&
+	    now - t->used.tail->active_ms >= EVICT_IDLE_MS)
+		victim = t->used.tail;
+	if (victim == NULL)
+		return false;
+	conn_free(victim);
+	return true;
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
 	struct steer_tcp *t = arg;
+	const uint64_t now = now_ms();
+	struct steer_client who;
 	struct tconn *c;
 
 	(void)lis;
 	(void)salen;
-	if (t->n_conns >= t->max_clients) {
-		close(fd); /* over the limit: refuse rather than queue */
+	steer_server_client(&who, sa);
+	if (!conn_admit(t, &who, now)) {
+		close(fd); /* refuse rather than queue */
 		steer_metrics_count(t->ctr, STEER_STAT_CONNS_REFUSED, 1);
 		return;
 	}
@@ -271,19 +512,21 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	}
 	c->t = t;
 	c->fd = fd;
+	c->client = who;
+	c->active_ms = now;
 	/* all answers of one read already leave in one send(2); Nagle would only hold the
 	 * next batch back until the client acknowledges the last (pipelined queries) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-	steer_server_client(&c->client, sa);
-	c->next = t->conns;
-	if (t->conns != NULL)
-		t->conns->prev = c;
-	t->conns = c;
+	list_push(&t->fresh, c);
 	t->n_conns++;
+	src_count(t, &who, 1);
 	c->ev_read = event_new(t->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(t->base, fd, EV_WRITE, conn_on_write, c);
-	if (c->ev_read == NULL || c->ev_write == NULL || event_add(c->ev_read, &t->idle) < 0)
+	if (c->ev_read == NULL || c->ev_write == NULL || event_add(c->ev_read, NULL) < 0) {
 		conn_free(c);
+		return;
+	}
+	sweep_arm(t, now);
 }
 
 /* Runs on the TCP thread, inside its loop: the break cannot be cleared by a loop start. */
@@ -294,6 +537,25 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	event_base_loopbreak(t->base);
+}
+
+/* The per-source table for @p max_per_source (0: none), twice the size of the connection
+ * table so it is never more than half full. @return 0 or -1. */
+static int src_table_new(struct steer_tcp *t, uint32_t max_per_source)
+{
+	size_t n = 16;
+
+	t->max_per_source = max_per_source;
+	if (max_per_source == 0)
+		return 0;
+	while (n < 2 * t->max_clients)
+		n *= 2;
+	t->src = calloc(n, sizeof(*t->src));
+	if (t->src == NULL)
+		return -1;
+	t->src_mask = n - 1;
+	t->src_seed = steer_server_seed();
+	return 0;
 }
 
 int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer_err *err)
@@ -309,16 +571,17 @@ int steer_tcp_new(struct steer_server *srv, struct steer_tcp **out, struct steer
 	t->srv = srv;
 	t->ctr = steer_metrics_thread(srv->metrics, srv->n_udp);
 	t->max_clients = cfg->tcp_max_clients;
-	t->idle.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
-	t->idle.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
-	if (evthread_use_pthreads() < 0)
+	t->idle_ms = cfg->tcp_idle_timeout_ms;
+	t->query_ms = cfg->tcp_query_timeout_ms;
+	if (src_table_new(t, cfg->tcp_max_per_source) < 0 || evthread_use_pthreads() < 0)
 		goto out;
 	t->base = event_base_new();
 	t->lis = calloc(cfg->n_listen, sizeof(*t->lis));
 	if (t->base == NULL || t->lis == NULL)
 		goto out;
 	t->ev_stop = event_new(t->base, -1, 0, on_stop, t);
-	if (t->ev_stop == NULL)
+	t->ev_sweep = evtimer_new(t->base, on_sweep, t);
+	if (t->ev_stop == NULL || t->ev_sweep == NULL)
 		goto out;
 	for (size_t i = 0; i < cfg->n_listen; i++) {
 		const struct steer_listen *l = &cfg->listen[i];
@@ -391,13 +654,18 @@ void steer_tcp_free(struct steer_tcp *t)
 	if (t == NULL)
 		return;
 	steer_tcp_stop(t);
-	while (t->conns != NULL)
-		conn_free(t->conns);
+	while (t->fresh.head != NULL)
+		conn_free(t->fresh.head);
+	while (t->used.head != NULL)
+		conn_free(t->used.head);
 	for (size_t i = 0; i < t->n_lis; i++)
 		evconnlistener_free(t->lis[i]);
 	free(t->lis);
+	free(t->src);
 	if (t->ev_stop != NULL)
 		event_free(t->ev_stop);
+	if (t->ev_sweep != NULL)
+		event_free(t->ev_sweep);
 	if (t->base != NULL)
 		event_base_free(t->base);
 	free(t);

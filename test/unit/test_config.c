@@ -1375,6 +1375,38 @@ static void test_log_json_lines(void **state)
 	steer_log_configure(STEER_LOG_INFO, STEER_LOG_TEXT);
 }
 
+/* tcp: the first-query timeout (at most the idle timeout) and the per-source limit. */
+static void test_tcp_limits(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->tcp_query_timeout_ms, 2000);
+	assert_int_equal(cfg->tcp_max_per_source, 16);
+	steer_config_free(cfg);
+	put_main(base_balancer, ",\n  \"tcp\": {\"query_timeout\": 5, \"max_per_source\": 0}");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->tcp_query_timeout_ms, 5000);
+	assert_int_equal(cfg->tcp_max_per_source, 0);
+	steer_config_free(cfg);
+	/* a first query may not take longer than an idle connection may stay */
+	put_main(base_balancer, ",\n  \"tcp\": {\"idle_timeout\": 1, \"query_timeout\": 5}");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->tcp_query_timeout_ms, 1000);
+	steer_config_free(cfg);
+	put_main(base_balancer, ",\n  \"tcp\": {\"query_timeout\": 0, \"max_per_source\": 65536,"
+				"\n    \"query_timout\": 1}");
+	EXPECT_ERRORS("steerd.json:10:28: tcp.query_timeout: must be between 1 and 60",
+		      "steerd.json:10:49: tcp.max_per_source: must be between 0 and 65535",
+		      "steerd.json:11:5: tcp.query_timout: unknown key (did you mean "
+		      "\"query_timeout\"?)");
+	put_main(base_balancer,
+		 ",\n  \"tcp\": {\"query_timeout\": 61, \"max_per_source\": \"16\"}");
+	EXPECT_ERRORS("steerd.json:10:28: tcp.query_timeout: must be between 1 and 60",
+		      "steerd.json:10:50: tcp.max_per_source: must be an integer");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1432,6 +1464,7 @@ int main(void)
 		T(test_syntax_hints),
 		T(test_log_settings),
 		T(test_log_json_lines),
+		T(test_tcp_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
