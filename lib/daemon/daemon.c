@@ -229,6 +229,8 @@ static bool same_restart_settings(const struct steer_config *a, const struct ste
 	if (a->workers != b->workers || a->tcp_max_clients != b->tcp_max_clients ||
 	    a->udp_batch_wait_us != b->udp_batch_wait_us ||
 	    a->tcp_idle_timeout_ms != b->tcp_idle_timeout_ms ||
+	    a->tcp_query_timeout_ms != b->tcp_query_timeout_ms ||
+	    a->tcp_max_per_source != b->tcp_max_per_source ||
 	    !same_listen(a->listen, a->n_listen, b->listen, b->n_listen))
 		return false;
 	return a->cpus_dns.n == b->cpus_dns.n &&

@@ -24,7 +24,8 @@ enum steer_stat {
 	STEER_STAT_BATCHES,       /**< UDP: recvmmsg() calls that returned packets */
 	STEER_STAT_WAITS,         /**< UDP: batch-pacing waits (udp.batch_wait_us) */
 	STEER_STAT_CONNS,         /**< TCP: connections accepted */
-	STEER_STAT_CONNS_REFUSED, /**< TCP: connections closed at once, over tcp.max_clients */
+	STEER_STAT_CONNS_REFUSED, /**< TCP: closed at once: over tcp.max_clients with no idle
+				   *  connection to close, or over tcp.max_per_source */
 	STEER_STAT_N,
 };
 
