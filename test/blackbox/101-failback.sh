@@ -159,14 +159,22 @@ if [ "$t" -lt $((at2 - 200)) ]; then
 	expect_match "hold: api on the secondary right after a restart ($((t - t0)) ms)" "$a" \
 		"$SECONDARY"
 	wait_api
-	expect_eq "hold: after the restart the same at_ms" \
-		"$(st 'b["failback_pending"] and b["failback_pending"]["at_ms"]')" "$at2"
+	t=$(now_ms) v=$(st 'b["failback_pending"] and b["failback_pending"]["at_ms"]')
+	if [ "$t" -lt $((at2 - 200)) ]; then
+		expect_eq "hold: after the restart the same at_ms" "$v" "$at2"
+	else # the API came up after the hold ended (a loaded machine): nothing to compare
+		echo "# skipped: the API answered $((t - t0)) ms after the restart began, after the hold"
+	fi
 else # a slow machine: the time of the stored failback is still checked below
 	echo "# skipped: the restart took $((t - t0)) ms, the hold ended at $at2"
 	wait_api
 fi
 loop_start 127.0.0.11 127.0.0.12 127.0.0.21
-hold_answers "hold: api stays on the secondary until shortly before at_ms" $((at2 - 400))
+if [ "$(now_ms)" -lt $((at2 - 900)) ]; then
+	hold_answers "hold: api stays on the secondary until shortly before at_ms" $((at2 - 400))
+else
+	echo "# skipped: less than 0.9 s of the hold left to sample after the restart"
+fi
 wait_for "hold: api back on the primary after the hold" "ans api" "$PRIMARY" 20
 expect_eq "hold: nothing pending any more" "$(st 'b["pool"], b["failback_pending"]')" \
 	"('primary', None)"

@@ -110,7 +110,8 @@ flood_round() {
 	wait "$FLOOD_PID" || fail "$name: flood exited with status $?"
 	echo "# $name: $(cat "$TMP/flood.out" 2>/dev/null) real queries=$SENT"
 	expect_eq "$name: every real TCP query answered" "$FAILED failed $FIRST_FAIL" "0 failed "
-	expect_match "$name: real queries kept coming" "$SENT" '^([2-9][0-9]|[1-9][0-9]{2,})$'
+	# how many depends on how fast dig runs on a loaded machine; every one must be answered
+	expect_match "$name: real queries kept coming" "$SENT" '^([5-9]|[1-9][0-9]+)$'
 	expect_match "$name: the server kept closing flood connections" \
 		"$(cat "$TMP/flood.out" 2>/dev/null)" 'closed_by_server=[1-9]'
 	check_alive
