@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "config/cfg_dns_int.h"
 #include "config/cfg_notify_int.h"
 #include "config/config_int.h"
 
@@ -30,7 +31,7 @@
 static const char *const main_keys[] = {
 	"listen",   "zone",          "balancers", "pools_dir", "monitors_dir", "state",
 	"identity", "version",       "workers",   "tcp",       "udp",          "affinity",
-	"api",      "notifications", "log",       NULL,
+	"api",      "notifications", "cookies",   "log",       NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -684,6 +685,7 @@ void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 	parse_server(c, root);
 	parse_api(c, root);
 	steer_cfg_notifications(c, root);
+	steer_cfg_dns(c, root);
 	steer_cfg_log(c, root);
 }
 

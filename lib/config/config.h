@@ -294,6 +294,9 @@ struct steer_notify_conf {
 	struct steer_notify_target t[STEER_NOTIFY_MAX];
 };
 
+/* DNS Cookies (cfg_dns.c; documented in README.md). */
+#define STEER_DEFAULT_COOKIES true /* RFC 7873 §1: servers SHOULD implement them */
+
 struct steer_config {
 	char *path; /* main file as given */
 	char *dir;  /* its folder; relative paths resolve against it */
@@ -324,6 +327,7 @@ struct steer_config {
 	size_t n_files;
 	struct steer_log_conf log;       /* `log` */
 	struct steer_notify_conf notify; /* `notifications`; fixed storage, nothing to free */
+	bool cookies_enabled;            /* cookies.enabled: DNS Cookies (RFC 7873, RFC 9018) */
 };
 
 /**

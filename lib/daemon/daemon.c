@@ -184,6 +184,7 @@ static void tick(void *arg, int64_t now_ms)
 	pthread_mutex_lock(&d->lk);
 	/* reclamation runs here, on a thread that always exists, whatever the probes do */
 	steer_server_reclaim(d->srv);
+	(void)steer_server_cookie_tick(d->srv, false); /* hourly; logs its own failure */
 	steer_loop_tick(d->loop, now_ms);
 	if (!steer_loop_is_probing(d->loop) && now_ms >= d->probe_retry_ms) {
 		d->probe_retry_ms = now_ms + PROBE_RETRY_MS;

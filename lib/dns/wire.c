@@ -5,10 +5,16 @@
 #include "dns/wire.h"
 
 #include <string.h>
+#include <time.h>
 
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return ((uint32_t)get16(p) << 16) | get16(p + 2);
 }
 
 static void set16(uint8_t *p, uint16_t v)
@@ -101,6 +107,11 @@ static int parse_opt(struct steer_dns_query *q, size_t rd, uint16_t rdlen, uint1
 			return -1;
 		if (code == STEER_DNS_OPT_NSID)
 			q->nsid = true;
+		/* the first COOKIE counts; its length is judged by the caller (policy) */
+		if (code == STEER_DNS_OPT_COOKIE && q->cookie == NULL) {
+			q->cookie = q->pkt + rd;
+			q->cookie_len = (uint8_t)(olen > 255 ? 255 : olen);
+		}
 		rd += olen;
 	}
 	return 0;
@@ -251,23 +262,25 @@ void steer_dns_set_tc(struct steer_dns_writer *w)
 	w->buf[2] |= 0x02;
 }
 
-size_t steer_dns_opt_size(const struct steer_dns_query *q, size_t nsid_len, bool ede)
+size_t steer_dns_opt_size(const struct steer_dns_query *q, const struct steer_dns_opt_out *o)
 {
 	size_t n = 11;
 
 	if (!q->edns)
 		return 0;
-	if (q->nsid && nsid_len > 0) /* an empty identity is left out, not sent empty */
-		n += 4 + nsid_len;
-	if (ede)
+	if (q->nsid && o->nsid_len > 0) /* an empty identity is left out, not sent empty */
+		n += 4 + o->nsid_len;
+	if (o->cookie != NULL)
+		n += 4 + STEER_DNS_COOKIE_REPLY;
+	if (o->ede >= 0)
 		n += 6;
 	return n;
 }
 
 void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_query *q, int rcode,
-			 const char *nsid, size_t nsid_len, int ede_code)
+			 const struct steer_dns_opt_out *o)
 {
-	size_t rdlen = steer_dns_opt_size(q, nsid_len, ede_code >= 0) - 11;
+	size_t rdlen = steer_dns_opt_size(q, o) - 11;
 	size_t saved = w->limit;
 	uint32_t ttl = ((uint32_t)(rcode >> 4) << 24) | (q->edns_do ? 0x8000u : 0);
 
@@ -278,28 +291,173 @@ void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_quer
 	steer_dns_put_u16(w, STEER_DNS_UDP_MAX);
 	steer_dns_put_u32(w, ttl);
 	steer_dns_put_u16(w, (uint16_t)rdlen);
-	if (q->nsid && nsid_len > 0) {
+	if (q->nsid && o->nsid_len > 0) {
 		steer_dns_put_u16(w, STEER_DNS_OPT_NSID);
-		steer_dns_put_u16(w, (uint16_t)nsid_len);
-		steer_dns_put(w, nsid, nsid_len);
+		steer_dns_put_u16(w, (uint16_t)o->nsid_len);
+		steer_dns_put(w, o->nsid, o->nsid_len);
 	}
-	if (ede_code >= 0) {
+	if (o->cookie != NULL) {
+		steer_dns_put_u16(w, STEER_DNS_OPT_COOKIE);
+		steer_dns_put_u16(w, STEER_DNS_COOKIE_REPLY);
+		steer_dns_put(w, o->cookie, STEER_DNS_COOKIE_REPLY);
+	}
+	if (o->ede >= 0) {
 		steer_dns_put_u16(w, STEER_DNS_OPT_EDE);
 		steer_dns_put_u16(w, 2);
-		steer_dns_put_u16(w, (uint16_t)ede_code);
+		steer_dns_put_u16(w, (uint16_t)o->ede);
 	}
 	w->limit = saved;
 	steer_dns_set_count(w, 2, (uint16_t)(steer_dns_get_count(w, 2) + 1));
 }
 
 size_t steer_dns_write_error(uint8_t *buf, size_t cap, const struct steer_dns_query *q, int rcode,
-			     int ede_code, const char *nsid, size_t nsid_len)
+			     const struct steer_dns_opt_out *o)
 {
 	struct steer_dns_writer w;
 
 	steer_dns_writer_init(&w, buf, cap, cap);
 	steer_dns_write_header(&w, q, false, rcode);
 	if (q->edns)
-		steer_dns_write_opt(&w, q, rcode, nsid, nsid_len, ede_code);
+		steer_dns_write_opt(&w, q, rcode, o);
 	return w.len;
+}
+
+/* ---- DNS Cookies (RFC 7873) with RFC 9018 server cookies ---- */
+
+bool steer_dns_cookie_len_ok(size_t len)
+{
+	return len == STEER_DNS_CLIENT_COOKIE ||
+	       (len >= STEER_DNS_COOKIE_MIN_SRV && len <= STEER_DNS_COOKIE_MAX);
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static void sip_rounds(uint64_t v[4], int n)
+{
+	for (int i = 0; i < n; i++) {
+		v[0] += v[1];
+		v[1] = rotl(v[1], 13) ^ v[0];
+		v[0] = rotl(v[0], 32);
+		v[2] += v[3];
+		v[3] = rotl(v[3], 16) ^ v[2];
+		v[0] += v[3];
+		v[3] = rotl(v[3], 21) ^ v[0];
+		v[2] += v[1];
+		v[1] = rotl(v[1], 17) ^ v[2];
+		v[2] = rotl(v[2], 32);
+	}
+}
+
+uint64_t steer_dns_siphash24(const uint8_t key[STEER_DNS_SECRET_LEN], const void *msg, size_t len)
+{
+	const uint8_t *m = msg;
+	uint64_t k0 = le64(key), k1 = le64(key + 8);
+	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+			 k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull};
+	uint64_t last = (uint64_t)len << 56;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t word = le64(m + i);
+
+		v[3] ^= word;
+		sip_rounds(v, 2);
+		v[0] ^= word;
+	}
+	for (size_t j = 0; i + j < len; j++)
+		last |= (uint64_t)m[i + j] << (8 * j);
+	v[3] ^= last;
+	sip_rounds(v, 2);
+	v[0] ^= last;
+	v[2] ^= 0xff;
+	sip_rounds(v, 4);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* RFC 9018 §4.4: Hash = SipHash-2-4(Client Cookie | Version | Reserved | Timestamp |
+ * Client-IP, Server Secret), written in the byte order of the reference code. The
+ * version, reserved and timestamp bytes are @p head as sent, so a check hashes exactly
+ * what the client returned. */
+static void cookie_hash(const uint8_t secret[STEER_DNS_SECRET_LEN], const uint8_t *client,
+			const uint8_t head[8], const uint8_t *ip, size_t ip_len, uint8_t out[8])
+{
+	uint8_t in[STEER_DNS_CLIENT_COOKIE + 8 + 16];
+	uint64_t h;
+
+	if (ip_len > 16)
+		ip_len = 16;
+	memcpy(in, client, STEER_DNS_CLIENT_COOKIE);
+	memcpy(in + STEER_DNS_CLIENT_COOKIE, head, 8);
+	memcpy(in + STEER_DNS_CLIENT_COOKIE + 8, ip, ip_len);
+	h = steer_dns_siphash24(secret, in, STEER_DNS_CLIENT_COOKIE + 8 + ip_len);
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(h >> (8 * i));
+}
+
+void steer_dns_cookie_make(const uint8_t secret[STEER_DNS_SECRET_LEN],
+			   const uint8_t client[STEER_DNS_CLIENT_COOKIE], const uint8_t *ip,
+			   size_t ip_len, uint32_t now_s, uint8_t out[STEER_DNS_SERVER_COOKIE])
+{
+	memset(out, 0, 8);
+	out[0] = 1; /* version 1, reserved 0 */
+	out[4] = (uint8_t)(now_s >> 24);
+	out[5] = (uint8_t)(now_s >> 16);
+	out[6] = (uint8_t)(now_s >> 8);
+	out[7] = (uint8_t)now_s;
+	cookie_hash(secret, client, out, ip, ip_len, out + 8);
+}
+
+/* Compare without an early exit, so the time taken tells nothing of the right hash. */
+static bool same8(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t d = 0;
+
+	for (int i = 0; i < 8; i++)
+		d |= (uint8_t)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+enum steer_dns_cookie_check steer_dns_cookie_check(const struct steer_dns_cookie_keys *keys,
+						   const uint8_t *opt, size_t opt_len,
+						   const uint8_t *ip, size_t ip_len, uint32_t now_s)
+{
+	const uint8_t *srv = opt + STEER_DNS_CLIENT_COOKIE;
+	uint8_t want[8];
+	int32_t age;
+
+	/* only version 1 cookies of 16 bytes are ours (RFC 9018 §4.2) */
+	if (opt_len != STEER_DNS_COOKIE_REPLY || srv[0] != 1)
+		return STEER_COOKIE_INVALID;
+	/* serial number arithmetic (RFC 1982) on the 32-bit timestamp */
+	age = (int32_t)(now_s - get32(srv + 4));
+	if (age > 3600 || age < -300)
+		return STEER_COOKIE_INVALID;
+	cookie_hash(keys->cur, opt, srv, ip, ip_len, want);
+	if (same8(want, srv + 8))
+		return age >= 1800 ? STEER_COOKIE_RENEW : STEER_COOKIE_VALID;
+	if (!keys->has_prev)
+		return STEER_COOKIE_INVALID;
+	cookie_hash(keys->prev, opt, srv, ip, ip_len, want);
+	/* made with the old secret: valid, but the client gets one of the new secret */
+	return same8(want, srv + 8) ? STEER_COOKIE_RENEW : STEER_COOKIE_INVALID;
+}
+
+uint32_t steer_dns_cookie_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts); /* vDSO: no system call */
+	return (uint32_t)ts.tv_sec;
 }

@@ -15,8 +15,18 @@
 #define STEER_DNS_TCP_MAX      65535
 #define STEER_DNS_MAX_NAME     255
 #define STEER_DNS_OPT_NSID     3
+#define STEER_DNS_OPT_COOKIE   10 /* RFC 7873 */
 #define STEER_DNS_OPT_EDE      15
 #define STEER_DNS_EDE_NOT_AUTH 20
+
+/* DNS Cookies (RFC 7873 §4): an 8-byte client cookie, optionally followed by a server
+ * cookie of 8 to 32 bytes; ours are 16 bytes (RFC 9018 §4.2). */
+#define STEER_DNS_CLIENT_COOKIE  8
+#define STEER_DNS_SERVER_COOKIE  16
+#define STEER_DNS_COOKIE_MIN_SRV 16 /* option length with the shortest server cookie */
+#define STEER_DNS_COOKIE_MAX     40
+#define STEER_DNS_COOKIE_REPLY   (STEER_DNS_CLIENT_COOKIE + STEER_DNS_SERVER_COOKIE)
+#define STEER_DNS_SECRET_LEN     16 /* SipHash-2-4 key */
 
 enum {
 	STEER_RR_A = 1,
@@ -53,6 +63,7 @@ enum {
 	STEER_RCODE_NOTIMP = 4,
 	STEER_RCODE_REFUSED = 5,
 	STEER_RCODE_BADVERS = 16,
+	STEER_RCODE_BADCOOKIE = 23, /* RFC 7873 §8 */
 };
 
 /** Outcome of parsing a query. */
@@ -81,6 +92,8 @@ struct steer_dns_query {
 	uint8_t edns_version;
 	uint16_t edns_udp_size;
 	bool nsid;
+	const uint8_t *cookie; /* first COOKIE option's data (in pkt), or NULL */
+	uint8_t cookie_len;    /* its length as sent (not checked: see steer_dns_cookie_len_ok) */
 	uint8_t qname[STEER_DNS_MAX_NAME]; /* lower-cased copy; last: not cleared per query */
 };
 
@@ -130,25 +143,81 @@ void steer_dns_set_rcode(struct steer_dns_writer *w, bool aa, int rcode);
 /** Set the TC bit. */
 void steer_dns_set_tc(struct steer_dns_writer *w);
 
-/** Room an OPT record with the options this query asks for needs. */
-size_t steer_dns_opt_size(const struct steer_dns_query *q, size_t nsid_len, bool ede);
+/** What the OPT record of a response carries besides its fixed fields. */
+struct steer_dns_opt_out {
+	const char *nsid;      /* identity for NSID, sent if the query asked for it */
+	size_t nsid_len;       /* 0: no NSID */
+	int ede;               /* Extended DNS Error code (RFC 8914), or -1 for none */
+	const uint8_t *cookie; /* STEER_DNS_COOKIE_REPLY bytes (client + server cookie), or NULL */
+};
+
+/** Room the OPT record described by @p o needs in the response to @p q (0 without EDNS). */
+size_t steer_dns_opt_size(const struct steer_dns_query *q, const struct steer_dns_opt_out *o);
 
 /**
  * Append the OPT record (RFC 6891): payload size STEER_DNS_UDP_MAX, extended RCODE from
- * @p rcode >> 4, version 0, DO copied; NSID (@p nsid, if the query asked for it) and an
- * Extended DNS Error @p ede_code (if >= 0). Bumps ARCOUNT. Ignores w->limit (room was
- * reserved with steer_dns_opt_size()).
+ * @p rcode >> 4, version 0, DO copied; then NSID, COOKIE and EDE as @p o says. Bumps
+ * ARCOUNT. Ignores w->limit (room was reserved with steer_dns_opt_size()).
  */
 void steer_dns_write_opt(struct steer_dns_writer *w, const struct steer_dns_query *q, int rcode,
-			 const char *nsid, size_t nsid_len, int ede_code);
+			 const struct steer_dns_opt_out *o);
 
 /**
- * Write an error response (FORMERR, NOTIMP, REFUSED...) with no records: header, the
- * question if it was parsed, and OPT if the query had one (with NSID @p nsid of
- * @p nsid_len bytes if asked for and @p nsid_len > 0, and EDE @p ede_code if >= 0).
+ * Write an error response (FORMERR, NOTIMP, REFUSED, BADCOOKIE...) with no records: header,
+ * the question if it was parsed, and OPT (as @p o says) if the query had one.
  * @return response length.
  */
 size_t steer_dns_write_error(uint8_t *buf, size_t cap, const struct steer_dns_query *q, int rcode,
-			     int ede_code, const char *nsid, size_t nsid_len);
+			     const struct steer_dns_opt_out *o);
+
+/** True if a COOKIE option of @p len bytes is well formed (RFC 7873 §5.2.2: 8, or 16-40). */
+bool steer_dns_cookie_len_ok(size_t len);
+
+/**
+ * SipHash-2-4 of @p len bytes at @p msg under the 16-byte key @p key (the reference
+ * algorithm of Aumasson and Bernstein: 64-bit result, read as little-endian words).
+ * Context: any; pure.
+ */
+uint64_t steer_dns_siphash24(const uint8_t key[STEER_DNS_SECRET_LEN], const void *msg, size_t len);
+
+/** The secrets server cookies are made and checked with (RFC 9018 §5: a rollover keeps the
+ * previous secret valid for a cookie's lifetime). Immutable once published. */
+struct steer_dns_cookie_keys {
+	uint8_t cur[STEER_DNS_SECRET_LEN];  /* makes new cookies; accepted */
+	uint8_t prev[STEER_DNS_SECRET_LEN]; /* accepted, if has_prev */
+	bool has_prev;
+};
+
+/** How a received server cookie checks out (RFC 9018 §4.3). */
+enum steer_dns_cookie_check {
+	STEER_COOKIE_INVALID, /* none, wrong version or length, wrong hash, expired, future */
+	STEER_COOKIE_VALID,   /* valid and recent: it may be echoed unchanged */
+	STEER_COOKIE_RENEW,   /* valid, but half its lifetime is gone: send a new one */
+};
+
+/**
+ * Make the RFC 9018 server cookie (version 1, reserved 0, timestamp @p now_s, SipHash-2-4
+ * of client cookie | version | reserved | timestamp | client IP under @p secret) into @p out.
+ * @param ip  Client address, 4 (IPv4) or 16 (IPv6) bytes, network order.
+ * Context: answer path; pure.
+ */
+void steer_dns_cookie_make(const uint8_t secret[STEER_DNS_SECRET_LEN],
+			   const uint8_t client[STEER_DNS_CLIENT_COOKIE], const uint8_t *ip,
+			   size_t ip_len, uint32_t now_s, uint8_t out[STEER_DNS_SERVER_COOKIE]);
+
+/**
+ * Check the COOKIE option @p opt of @p opt_len bytes (client cookie, then the server
+ * cookie) sent from address @p ip at time @p now_s, against the current and the previous
+ * secret of @p keys. A server cookie older than one hour or more than five minutes in the
+ * future is invalid; one older than half an hour is renewed (RFC 9018 §4.3).
+ * Context: answer path; pure.
+ */
+enum steer_dns_cookie_check steer_dns_cookie_check(const struct steer_dns_cookie_keys *keys,
+						   const uint8_t *opt, size_t opt_len,
+						   const uint8_t *ip, size_t ip_len,
+						   uint32_t now_s);
+
+/** Wall clock seconds for cookie timestamps (CLOCK_REALTIME_COARSE: vDSO, no system call). */
+uint32_t steer_dns_cookie_now(void);
 
 #endif

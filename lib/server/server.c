@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "config/config.h"
 #include "server/server_int.h"
 #define STEER_LOG_SRC "server"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/thread.h"
 #include "dns/wire.h"
@@ -27,6 +29,11 @@
 #define BATCH   32
 #define IN_SIZE 4096
 #define POLL_MS 200 /* how often a blocked worker checks for shutdown */
+
+/* DNS Cookie secret rollover (RFC 9018 §5): a new secret every hour, the previous one
+ * still accepted, so every cookie lives the hour RFC 9018 §4.3 allows it */
+#define COOKIE_ROTATE_MS (3600 * 1000)
+#define COOKIE_RETRY_MS  (60 * 1000)
 
 /*
  * Batch pacing. Below saturation each recvmmsg() returns about one packet, so every answer
@@ -140,8 +147,11 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 {
 	struct steer_server *srv = wk->srv;
 	struct steer_client client;
-	struct steer_query_ctx ctx = {
-		.client = &client, .rng = &wk->rng, .tcp = false, .ctr = wk->ctr};
+	struct steer_query_ctx ctx = {.client = &client,
+				      .rng = &wk->rng,
+				      .tcp = false,
+				      .ctr = wk->ctr,
+				      .now_s = steer_dns_cookie_now()};
 	const struct runtime *rt;
 	int k = 0;
 
@@ -152,6 +162,7 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 	rt = atomic_load(&srv->rt);
 	ctx.snap = rt->snap;
 	ctx.map = rt->map;
+	ctx.cookies = atomic_load_explicit(&srv->cookies, memory_order_acquire);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 		size_t len;
@@ -245,6 +256,38 @@ static int udp_open(const struct steer_listen *l, int *out, struct steer_err *er
 	return 0;
 }
 
+/* New secrets: a random current one, and @p old's current one as the previous. */
+static int cookie_keys_new(const struct steer_dns_cookie_keys *old,
+			   struct steer_dns_cookie_keys **out)
+{
+	struct steer_dns_cookie_keys *k = calloc(1, sizeof(*k));
+	uint8_t *p;
+	size_t got = 0;
+
+	if (k == NULL)
+		return STEER_ENOMEM;
+	p = k->cur;
+	while (got < sizeof(k->cur)) {
+		ssize_t r = getrandom(p + got, sizeof(k->cur) - got, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int rc = r < 0 ? -errno : -EIO;
+
+			free(k);
+			return rc;
+		}
+		got += (size_t)r;
+	}
+	if (old != NULL) {
+		memcpy(k->prev, old->cur, sizeof(k->prev));
+		k->has_prev = true;
+	}
+	*out = k;
+	return 0;
+}
+
 static long cpu_count(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -257,6 +300,7 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 		     struct steer_err *err)
 {
 	struct steer_server *srv = calloc(1, sizeof(*srv));
+	struct steer_dns_cookie_keys *keys = NULL;
 	int rc = STEER_ENOMEM;
 
 	if (srv == NULL) {
@@ -265,6 +309,7 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 	}
 	srv->cfg = cfg;
 	pthread_mutex_init(&srv->wlock, NULL);
+	srv->cookies_made_ms = steer_clock_mono_ms();
 	{
 		struct runtime *rt = calloc(1, sizeof(*rt));
 
@@ -289,6 +334,16 @@ int steer_server_new(const struct steer_config *cfg, const struct steer_zone *zo
 	srv->map = steer_server_map_new(srv->metrics, cfg);
 	if (srv->map == NULL)
 		goto out;
+	rc = cookie_keys_new(NULL, &keys);
+	if (rc < 0) {
+		char eb[128];
+
+		rc = steer_err_set(err, rc, "cannot make the DNS cookie secret: %s",
+				   steer_errno_str(-rc, eb, sizeof(eb)));
+		goto out;
+	}
+	atomic_store(&srv->cookies, keys);
+	rc = STEER_ENOMEM;
 	atomic_load(&srv->rt)->map = srv->map; /* no thread reads it yet */
 	for (size_t w = 0; w < srv->n_workers; w++) {
 		for (size_t l = 0; l < cfg->n_listen; l++) {
@@ -495,6 +550,34 @@ void steer_server_replace(struct steer_server *srv, const struct steer_config *c
 	swap_runtime(srv, zone, map, snap, retire, arg);
 }
 
+int steer_server_cookie_tick(struct steer_server *srv, bool force)
+{
+	int64_t now = steer_clock_mono_ms();
+	struct steer_dns_cookie_keys *keys = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&srv->wlock);
+	if (!force && now - srv->cookies_made_ms < COOKIE_ROTATE_MS)
+		goto out;
+	rc = cookie_keys_new(atomic_load(&srv->cookies), &keys);
+	if (rc < 0) {
+		char eb[128];
+
+		log_err("cannot rotate the DNS cookie secret: %s; the current one stays, retrying "
+			"in %d s",
+			steer_errno_str(-rc, eb, sizeof(eb)), COOKIE_RETRY_MS / 1000);
+		srv->cookies_made_ms = now - COOKIE_ROTATE_MS + COOKIE_RETRY_MS;
+		goto out;
+	}
+	keys = atomic_exchange(&srv->cookies, keys);
+	retire_locked(srv, free, keys, steer_qsbr_retire(&srv->qsbr));
+	srv->cookies_made_ms = now;
+	rc = 1;
+out:
+	pthread_mutex_unlock(&srv->wlock);
+	return rc;
+}
+
 void steer_server_reclaim(struct steer_server *srv)
 {
 	pthread_mutex_lock(&srv->wlock);
@@ -525,6 +608,7 @@ void steer_server_free(struct steer_server *srv)
 	steer_metrics_free(srv->metrics);
 	steer_qsbr_fini(&srv->qsbr);
 	runtime_free(atomic_load(&srv->rt));
+	free(atomic_load(&srv->cookies));
 	pthread_mutex_destroy(&srv->wlock);
 	free(srv);
 }

@@ -6,6 +6,7 @@
 #ifndef STEER_SERVER_SERVER_H
 #define STEER_SERVER_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -83,6 +84,18 @@ void steer_server_publish(struct steer_server *srv, struct steer_health_snapshot
 void steer_server_replace(struct steer_server *srv, const struct steer_config *cfg,
 			  const struct steer_zone *zone, struct steer_health_snapshot *snap,
 			  void (*retire)(void *arg), void *arg);
+
+/**
+ * Rotate the DNS Cookie secret once it is an hour old (or now, with @p force): a new
+ * random secret makes the server cookies of every answer from then on, and the previous
+ * one is still accepted until the next rotation, so a cookie stays valid for the hour
+ * RFC 9018 §4.3 gives it (rollover as in RFC 9018 §5). The old pair is freed once no
+ * worker can still read it. Call it often (the daemon's tick); it does nothing until due.
+ * @return 1 if rotated, 0 if not due, or a negative errno (no random bytes, no memory:
+ *         the secrets stay, logged, and the next try is a minute later).
+ * Context: one writer at a time (the daemon's tick); never blocks the answer path.
+ */
+int steer_server_cookie_tick(struct steer_server *srv, bool force);
 
 /** Free retired objects no worker can see any more. Context: any writer thread. */
 void steer_server_reclaim(struct steer_server *srv);

@@ -14,6 +14,7 @@
 #include "metrics/metrics.h"
 #include "server/server.h"
 
+struct steer_dns_cookie_keys;
 struct steer_tcp;
 
 /* Batch pacing state of one UDP worker (server.c). */
@@ -48,6 +49,10 @@ struct steer_server {
 	struct steer_metrics *metrics; /* thread blocks indexed like the QSBR slots */
 	struct steer_metrics_map *map; /* slots of the current config's names (may be NULL) */
 	struct retired *retired;       /* objects waiting for readers to move on */
+	/* DNS Cookie secrets (immutable; swapped by steer_server_cookie_tick, retired like a
+	 * runtime) and when the current one was made (writers only, under wlock) */
+	_Atomic(struct steer_dns_cookie_keys *) cookies;
+	int64_t cookies_made_ms;
 };
 
 /* Immutable set read through one atomic pointer, so a reload never pairs a new zone with

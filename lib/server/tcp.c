@@ -336,6 +336,7 @@ static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 	rt = atomic_load(&t->srv->rt);
 	ctx.snap = rt->snap;
 	ctx.map = rt->map;
+	ctx.cookies = atomic_load_explicit(&t->srv->cookies, memory_order_acquire);
 	len = steer_zone_answer(rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
 	if (len == 0)

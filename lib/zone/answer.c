@@ -3,7 +3,8 @@
  * Owner names are compressed against the question (every in-zone name ends in the apex,
  * which the question holds), so no compression table is built per query.
  * Rules: RFC 1034 §4.3.2 (lookup, CNAME, referral), RFC 2308 (negative answers),
- * RFC 4592 (wildcards), RFC 6891 (EDNS), RFC 8482 (ANY), RFC 8914 (EDE).
+ * RFC 4592 (wildcards), RFC 6891 (EDNS), RFC 8482 (ANY), RFC 8914 (EDE), RFC 7873 and
+ * RFC 9018 (DNS Cookies).
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -31,8 +32,8 @@ struct ans {
 	uint16_t apex_off; /* offset of the apex suffix inside the question name */
 	bool aa;
 	int rcode;
-	bool truncate;   /* required data did not fit */
-	size_t nsid_len; /* identity length for NSID, 0 to leave NSID out */
+	bool truncate;                /* required data did not fit */
+	struct steer_dns_opt_out opt; /* NSID (0 to leave it out), cookie */
 };
 
 enum lookup_kind {
@@ -411,32 +412,36 @@ static void finish(struct ans *a)
 	for (int s = 0; s < 3; s++)
 		steer_dns_set_count(&a->w, s, a->count[s]);
 	if (q->edns)
-		steer_dns_write_opt(&a->w, q, a->rcode, a->z->identity, a->nsid_len, -1);
+		steer_dns_write_opt(&a->w, q, a->rcode, &a->opt);
 }
 
 /*
  * How much of the identity goes into NSID: all of it, or nothing when the header, the
- * question and the OPT would not fit @p limit (a long identity and a long name in 512
- * bytes). NSID is optional; a response larger than the client's size is not.
+ * question and the OPT (@p o, with its cookie and EDE) would not fit @p limit (a long
+ * identity and a long name in 512 bytes). NSID is optional; a response larger than the
+ * client's size is not.
  */
 static size_t nsid_len(const struct steer_zone *z, const struct steer_dns_query *q, size_t limit,
-		       bool ede)
+		       const struct steer_dns_opt_out *o)
 {
 	size_t head = q->has_question ? q->question_end : STEER_DNS_HDR_LEN;
+	struct steer_dns_opt_out with = *o;
 
-	return head + steer_dns_opt_size(q, z->identity_len, ede) <= limit ? z->identity_len : 0;
+	with.nsid_len = z->identity_len;
+	return head + steer_dns_opt_size(q, &with) <= limit ? z->identity_len : 0;
 }
 
 /* An error response with no records; the OPT carries the NSID too (RFC 5001 §2.3: the
  * identity is what a client asks for when it debugs exactly such answers). */
 static size_t answer_error(const struct steer_zone *z, const struct steer_query_ctx *ctx,
 			   const struct steer_dns_query *q, uint8_t *out, size_t out_cap, int rcode,
-			   int ede)
+			   struct steer_dns_opt_out *o)
 {
 	size_t limit = ctx->tcp ? out_cap : udp_limit(q);
 
-	return steer_dns_write_error(out, out_cap, q, rcode, ede, z->identity,
-				     nsid_len(z, q, limit, ede >= 0));
+	o->nsid = z->identity;
+	o->nsid_len = nsid_len(z, q, limit, o);
+	return steer_dns_write_error(out, out_cap, q, rcode, o);
 }
 
 /* The query type class counted for @p q (parsed, maybe with an error). */
@@ -445,45 +450,106 @@ static unsigned qslot_of(const struct steer_dns_query *q)
 	return q->has_question ? steer_metrics_qtype_slot(q->qtype) : STEER_METRICS_QTYPES - 1;
 }
 
-/* Answer; *qslot receives the query type class when there is an answer. */
-static size_t answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
-		     const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap, unsigned *qslot)
-{
-	struct steer_dns_query q;
-	struct ans a = {.z = zone, .ctx = ctx, .q = &q, .aa = true};
-	size_t limit;
-	int rcode, ede;
+/* What the query's COOKIE option (RFC 7873 §5.2) makes of it. */
+enum cookie_state {
+	CK_NONE,      /* no option, or cookies off: the option is ignored */
+	CK_MALFORMED, /* §5.2.2: FORMERR */
+	CK_CLIENT,    /* §5.2.3/§5.2.4: no server cookie, or not a valid one */
+	CK_VALID,     /* §5.2.5: a valid server cookie; the source address is proven */
+};
 
-	switch (steer_dns_parse_query(pkt, len, &q)) {
-	case STEER_DNS_DROP:
+static size_t client_ip(const struct steer_client *c, const uint8_t **ip)
+{
+	*ip = NULL;
+	if (c == NULL)
 		return 0;
-	case STEER_DNS_FORMERR:
-		*qslot = qslot_of(&q);
-		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, -1);
-	case STEER_DNS_NOTIMP:
-		*qslot = qslot_of(&q);
-		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_NOTIMP, -1);
-	case STEER_DNS_OK:
-		break;
+	*ip = c->addr;
+	return c->family == AF_INET ? 4 : c->family == AF_INET6 ? 16 : 0;
+}
+
+/* Check the query's cookie and write the one to send back (the client cookie, then a
+ * server cookie: the valid one echoed while fresh, else a new one) into @p out. */
+static enum cookie_state cookie_prepare(const struct steer_zone *z,
+					const struct steer_query_ctx *ctx,
+					const struct steer_dns_query *q,
+					uint8_t out[STEER_DNS_COOKIE_REPLY])
+{
+	enum steer_dns_cookie_check chk = STEER_COOKIE_INVALID;
+	const uint8_t *ip;
+	size_t ip_len;
+	uint32_t now;
+
+	if (q->cookie == NULL || ctx->cookies == NULL || !z->cfg->cookies_enabled)
+		return CK_NONE;
+	if (!steer_dns_cookie_len_ok(q->cookie_len))
+		return CK_MALFORMED;
+	ip_len = client_ip(ctx->client, &ip);
+	now = ctx->now_s != 0 ? ctx->now_s : steer_dns_cookie_now();
+	if (q->cookie_len > STEER_DNS_CLIENT_COOKIE)
+		chk = steer_dns_cookie_check(ctx->cookies, q->cookie, q->cookie_len, ip, ip_len,
+					     now);
+	memcpy(out, q->cookie, STEER_DNS_CLIENT_COOKIE);
+	if (chk == STEER_COOKIE_VALID) {
+		memcpy(out + STEER_DNS_CLIENT_COOKIE, q->cookie + STEER_DNS_CLIENT_COOKIE,
+		       STEER_DNS_SERVER_COOKIE);
+		return CK_VALID;
 	}
-	*qslot = qslot_of(&q);
-	rcode = screen(zone, &q, &ede);
-	if (rcode >= 0)
-		return answer_error(zone, ctx, &q, out, out_cap, rcode, ede);
-	limit = ctx->tcp ? out_cap : udp_limit(&q);
+	steer_dns_cookie_make(ctx->cookies->cur, q->cookie, ip, ip_len, now,
+			      out + STEER_DNS_CLIENT_COOKIE);
+	return chk == STEER_COOKIE_RENEW ? CK_VALID : CK_CLIENT;
+}
+
+/* Answer a well-formed query (after the cookie and rate limiting). */
+static size_t answer_query(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
+			   const struct steer_dns_query *q, uint8_t *out, size_t out_cap,
+			   const struct steer_dns_opt_out *o)
+{
+	struct ans a = {.z = zone, .ctx = ctx, .q = q, .aa = true, .opt = *o};
+	size_t limit = ctx->tcp ? out_cap : udp_limit(q);
+
 	if (limit > out_cap)
 		limit = out_cap;
-	a.nsid_len = nsid_len(zone, &q, limit, false);
-	limit -= steer_dns_opt_size(&q, a.nsid_len, false);
+	a.opt.nsid = zone->identity;
+	a.opt.nsid_len = nsid_len(zone, q, limit, &a.opt);
+	limit -= steer_dns_opt_size(q, &a.opt);
 	steer_dns_writer_init(&a.w, out, out_cap, limit);
-	steer_dns_write_header(&a.w, &q, true, 0);
-	a.apex_off = (uint16_t)(STEER_DNS_HDR_LEN + q.qname_len - zone->apex_len);
-	if (q.qclass == STEER_CLASS_CH)
+	steer_dns_write_header(&a.w, q, true, 0);
+	a.apex_off = (uint16_t)(STEER_DNS_HDR_LEN + q->qname_len - zone->apex_len);
+	if (q->qclass == STEER_CLASS_CH)
 		answer_chaos(&a);
 	else
 		answer_in_zone(&a);
 	finish(&a);
 	return a.w.len;
+}
+
+/* Answer; *qslot receives the query type class when there is an answer. */
+static size_t answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
+		     const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap, unsigned *qslot)
+{
+	struct steer_dns_opt_out o = {.ede = -1};
+	uint8_t cookie[STEER_DNS_COOKIE_REPLY];
+	struct steer_dns_query q;
+	enum steer_dns_parse parsed = steer_dns_parse_query(pkt, len, &q);
+	enum cookie_state ck;
+	int rcode;
+
+	if (parsed == STEER_DNS_DROP)
+		return 0;
+	*qslot = qslot_of(&q);
+	if (parsed == STEER_DNS_FORMERR)
+		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, &o);
+	ck = cookie_prepare(zone, ctx, &q, cookie);
+	if (ck == CK_MALFORMED)
+		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, &o);
+	if (ck != CK_NONE)
+		o.cookie = cookie;
+	if (parsed == STEER_DNS_NOTIMP)
+		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_NOTIMP, &o);
+	rcode = screen(zone, &q, &o.ede);
+	if (rcode >= 0)
+		return answer_error(zone, ctx, &q, out, out_cap, rcode, &o);
+	return answer_query(zone, ctx, &q, out, out_cap, &o);
 }
 
 size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,

@@ -13,6 +13,7 @@
 #include "core/err.h"
 
 struct steer_config;
+struct steer_dns_cookie_keys;
 struct steer_health_snapshot;
 struct steer_client;
 struct steer_metrics_thread;
@@ -47,12 +48,19 @@ struct steer_query_ctx {
 	struct steer_metrics_thread *ctr;         /* the thread's counters; NULL: not counted */
 	const struct steer_metrics_map *map;      /* slots of the zone's config; NULL: answers are
 						   * not counted by balancer, pool and origin */
+	const struct steer_dns_cookie_keys *cookies; /* DNS Cookie secrets (borrowed, immutable);
+						      * NULL: COOKIE options are ignored */
+	uint32_t now_s;                              /* wall clock for cookie timestamps; 0: read
+						      * it per query (steer_dns_cookie_now) */
 };
 
 /**
  * Answer the query in @p pkt into @p out, and count it in ctx->ctr (when set): answered
  * by query type and RCODE, dropped, truncated; and, through ctx->map, each balancer answer
  * by balancer and pool and by every origin in it.
+ * DNS Cookies (RFC 7873, server cookies of RFC 9018) when ctx->cookies is set and the
+ * config's cookies.enabled: a malformed COOKIE option is FORMERR; any other query with a
+ * client cookie gets the client cookie and a valid server cookie back.
  * @param out_cap  At least STEER_DNS_TCP_MAX for TCP, STEER_DNS_UDP_MAX for UDP.
  * @return response length, or 0 to send nothing (not a query, or QR=1).
  * Context: answer path; no allocation, no locks, no logging; counting is plain stores to

@@ -1407,6 +1407,32 @@ static void test_tcp_limits(void **state)
 		      "steerd.json:10:50: tcp.max_per_source: must be an integer");
 }
 
+/* ---- DNS Cookies (cfg_dns.c) -------------------------------------------------------- */
+
+static void test_cookies_values(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	cfg = load_ok("steerd.json");
+	assert_true(cfg->cookies_enabled); /* on by default */
+	steer_config_free(cfg);
+	put_main(base_balancer, ",\n  \"cookies\": {\"enabled\": false}");
+	cfg = load_ok("steerd.json");
+	assert_false(cfg->cookies_enabled);
+	steer_config_free(cfg);
+}
+
+static void test_cookies_errors(void **state)
+{
+	(void)state;
+	put_main(base_balancer, ",\n  \"cookies\": {\"enabled\": 1, \"enable\": true}");
+	EXPECT_ERRORS("steerd.json:10:26: cookies.enabled: must be true or false",
+		      "steerd.json:10:29: cookies.enable: unknown key (did you mean \"enabled\"?)");
+	put_main(base_balancer, ",\n  \"cookies\": true");
+	EXPECT_ERRORS("steerd.json:10:14: cookies: must be an object");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1465,6 +1491,8 @@ int main(void)
 		T(test_log_settings),
 		T(test_log_json_lines),
 		T(test_tcp_limits),
+		T(test_cookies_values),
+		T(test_cookies_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -307,13 +307,157 @@ static void test_zone_file_error(void **state)
 	rmdir(dir);
 }
 
+/* A raw SOA query for the apex with EDNS and a COOKIE option of @p clen bytes at @p c. */
+static size_t cookie_query(uint8_t *pkt, const uint8_t *c, size_t clen)
+{
+	static const uint8_t head[] = {0x43, 0x21, 0,   0,    0,    1,   0,   0,   0,   0,   0,   1,
+				       2,    'l',  'b', 7,    'e',  'x', 'a', 'm', 'p', 'l', 'e', 4,
+				       't',  'e',  's', 't',  0,    0,   6,   0,   1, /* SOA IN */
+				       0,    0,    41,  0x04, 0xd0, 0,   0,   0,   0};
+	size_t n = sizeof(head);
+
+	memcpy(pkt, head, n);
+	pkt[n++] = (uint8_t)((clen + 4) >> 8);
+	pkt[n++] = (uint8_t)(clen + 4);
+	memcpy(pkt + n, "\0\12", 2);
+	pkt[n + 2] = (uint8_t)(clen >> 8);
+	pkt[n + 3] = (uint8_t)clen;
+	memcpy(pkt + n + 4, c, clen);
+	return n + 4 + clen;
+}
+
+struct cookie_run {
+	struct fixture *f;
+	struct steer_dns_cookie_keys keys;
+	struct steer_client client;
+	struct steer_query_ctx ctx;
+	uint64_t rng;
+	uint8_t out[1232];
+	size_t len;
+};
+
+static void cookie_run_init(struct cookie_run *r, struct fixture *f)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	memset(r->keys.cur, 0x11, sizeof(r->keys.cur));
+	r->client.family = AF_INET;
+	memcpy(r->client.addr, "\xc0\0\2\7", 4);
+	r->rng = 1;
+	r->ctx = (struct steer_query_ctx){.snap = f->snap,
+					  .client = &r->client,
+					  .rng = &r->rng,
+					  .cookies = &r->keys,
+					  .now_s = 1700000000u};
+}
+
+/* Answer a query with COOKIE @p c (@p clen bytes) without parsing the reply; its cookie
+ * (the last option, if it is one) into @p back. @return the reply's length. */
+static size_t cookie_answer(struct cookie_run *r, const uint8_t *c, size_t clen, uint8_t back[24])
+{
+	uint8_t pkt[128];
+	size_t n = cookie_query(pkt, c, clen);
+
+	r->len = steer_zone_answer(r->f->zone, &r->ctx, pkt, n, r->out, sizeof(r->out));
+	memset(back, 0, 24);
+	if (r->len > 28 && memcmp(r->out + r->len - 28, "\0\12\0\30", 4) == 0)
+		memcpy(back, r->out + r->len - 24, 24);
+	return r->len;
+}
+
+/* cookie_answer(), the reply parsed with ldns. @return the RCODE with the OPT's extended
+ * bits, or -1 for no reply. */
+static int cookie_ask(struct cookie_run *r, const uint8_t *c, size_t clen, uint8_t back[24])
+{
+	ldns_pkt *p = NULL;
+	int rcode;
+
+	if (cookie_answer(r, c, clen, back) == 0)
+		return -1;
+	assert_int_equal(ldns_wire2pkt(&p, r->out, r->len), LDNS_STATUS_OK);
+	rcode = (r->out[3] & 0x0f) | (int)(ldns_pkt_edns_extended_rcode(p) << 4);
+	ldns_pkt_free(p);
+	return rcode;
+}
+
+/* RFC 7873 §5.2 on the answer path: a client cookie gets a server cookie; a valid one is
+ * accepted (echoed while fresh); a wrong one gets a fresh cookie and a normal answer;
+ * malformed lengths are FORMERR; with cookies off, nothing changes. */
+static void test_cookies(void **state)
+{
+	static const uint8_t zero[24];
+	struct cookie_run r;
+	uint8_t c[41] = {1, 2, 3, 4, 5, 6, 7, 8}, back[24], first[24];
+	const uint8_t ip[4] = {192, 0, 2, 7};
+
+	cookie_run_init(&r, *state);
+	assert_int_equal(cookie_ask(&r, c, 8, first), 0);
+	assert_int_equal(r.out[7], 1); /* the SOA */
+	assert_memory_equal(first, c, 8);
+	assert_int_equal(steer_dns_cookie_check(&r.keys, first, 24, ip, 4, r.ctx.now_s),
+			 STEER_COOKIE_VALID);
+	/* sent back: accepted and echoed unchanged */
+	r.ctx.now_s += 60;
+	assert_int_equal(cookie_ask(&r, first, 24, back), 0);
+	assert_memory_equal(back, first, 24);
+	/* 40 minutes on: still accepted, but renewed */
+	r.ctx.now_s += 2400;
+	assert_int_equal(cookie_ask(&r, first, 24, back), 0);
+	assert_memory_not_equal(back + 8, first + 8, 16);
+	assert_int_equal(steer_dns_cookie_check(&r.keys, back, 24, ip, 4, r.ctx.now_s),
+			 STEER_COOKIE_VALID);
+	/* a wrong server cookie (any valid length): NOERROR with a fresh one, not BADCOOKIE */
+	for (size_t len = 16; len <= 40; len += 8) {
+		memset(c + 8, 0x77, len - 8);
+		assert_int_equal(cookie_ask(&r, c, len, back), 0);
+		assert_int_equal(r.out[7], 1);
+		assert_int_equal(steer_dns_cookie_check(&r.keys, back, 24, ip, 4, r.ctx.now_s),
+				 STEER_COOKIE_VALID);
+	}
+	/* malformed lengths: FORMERR, no cookie */
+	for (size_t len = 0; len <= 41; len++) {
+		if (steer_dns_cookie_len_ok(len))
+			continue;
+		assert_int_equal(cookie_ask(&r, c, len, back), STEER_RCODE_FORMERR);
+		assert_memory_equal(back, zero, 24);
+	}
+	/* off: the option is ignored, whatever its length */
+	r.f->cfg->cookies_enabled = false;
+	assert_int_equal(cookie_ask(&r, c, 8, back), 0);
+	assert_memory_equal(back, zero, 24);
+	assert_int_equal(cookie_ask(&r, c, 7, back), 0);
+	r.f->cfg->cookies_enabled = true;
+	r.ctx.cookies = NULL;
+	assert_int_equal(cookie_ask(&r, c, 8, back), 0);
+	assert_memory_equal(back, zero, 24);
+}
+
+/* The cookie path allocates nothing either. */
+static void test_cookies_no_allocation(void **state)
+{
+	struct cookie_run r;
+	uint8_t c[24] = {1, 1, 2, 3, 5, 8, 13, 21}, back[24];
+	long before = allocations;
+
+	cookie_run_init(&r, *state);
+	counting = 1;
+	for (int i = 0; i < 1000; i++) {
+		size_t len = (i % 3 == 0) ? 8 : 24;
+
+		r.ctx.now_s++;
+		(void)cookie_answer(&r, c, len, back);
+		memcpy(c + 8, back + 8, 16);
+	}
+	counting = 0;
+	assert_int_equal(allocations, before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_answers),
-		cmocka_unit_test(test_negative_ttl),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_no_allocation),
+		cmocka_unit_test(test_answers),    cmocka_unit_test(test_negative_ttl),
+		cmocka_unit_test(test_truncation), cmocka_unit_test(test_no_allocation),
+		cmocka_unit_test(test_cookies),    cmocka_unit_test(test_cookies_no_allocation),
 	};
 	const struct CMUnitTest files[] = {
 		cmocka_unit_test(test_zone_file),
