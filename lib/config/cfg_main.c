@@ -31,7 +31,7 @@
 static const char *const main_keys[] = {
 	"listen",   "zone",          "balancers", "pools_dir", "monitors_dir", "state",
 	"identity", "version",       "workers",   "tcp",       "udp",          "affinity",
-	"api",      "notifications", "cookies",   "log",       NULL,
+	"api",      "notifications", "cookies",   "rrl",       "log",          NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,

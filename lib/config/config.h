@@ -294,8 +294,29 @@ struct steer_notify_conf {
 	struct steer_notify_target t[STEER_NOTIFY_MAX];
 };
 
-/* DNS Cookies (cfg_dns.c; documented in README.md). */
-#define STEER_DEFAULT_COOKIES true /* RFC 7873 §1: servers SHOULD implement them */
+/* DNS Cookies and response rate limiting (cfg_dns.c; documented in README.md). */
+#define STEER_DEFAULT_COOKIES   true /* RFC 7873 §1: servers SHOULD implement them */
+#define STEER_DEFAULT_RRL_RATE  20   /* responses per second per client prefix */
+#define STEER_DEFAULT_RRL_SLIP  2    /* every 2nd limited response slips */
+#define STEER_RRL_RATE_MAX      1000000
+#define STEER_RRL_SLIP_MAX      100
+#define STEER_RRL_WHITELIST_MAX 64
+
+/** An address prefix: the first @c len bits of @c addr (network order). */
+struct steer_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t len;
+};
+
+/** `rrl`: UDP response rate limiting per client /24 (IPv4) or /56 (IPv6); fixed storage. */
+struct steer_rrl_conf {
+	bool enabled;  /* the section is present */
+	uint32_t rate; /* responses per second per prefix and worker */
+	uint32_t slip; /* every slip-th limited response is sent truncated; 0: none */
+	struct steer_prefix whitelist[STEER_RRL_WHITELIST_MAX]; /* never limited */
+	size_t n_whitelist;
+};
 
 struct steer_config {
 	char *path; /* main file as given */
@@ -328,6 +349,7 @@ struct steer_config {
 	struct steer_log_conf log;       /* `log` */
 	struct steer_notify_conf notify; /* `notifications`; fixed storage, nothing to free */
 	bool cookies_enabled;            /* cookies.enabled: DNS Cookies (RFC 7873, RFC 9018) */
+	struct steer_rrl_conf rrl;       /* `rrl`; fixed storage, nothing to free */
 };
 
 /**

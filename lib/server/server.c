@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "server/rrl_int.h"
 #include "server/server_int.h"
 #define STEER_LOG_SRC "server"
 #include "core/clock.h"
@@ -60,6 +61,7 @@ struct udp_bufs {
 	struct sockaddr_storage addr[BATCH];
 	uint8_t in_buf[BATCH][IN_SIZE];
 	uint8_t out_buf[BATCH][STEER_DNS_UDP_MAX];
+	struct steer_rrl rrl; /* response rate limiting: this worker's buckets */
 };
 
 uint64_t steer_server_seed(void)
@@ -143,6 +145,16 @@ static void udp_send(int fd, struct mmsghdr *out, int n)
 	}
 }
 
+/* Rate limiting's verdict on one received message (a response or a runt is never
+ * answered, so it is not counted). */
+static enum steer_rrl_verdict udp_limit(struct udp_bufs *b, const struct steer_rrl_conf *conf,
+					const struct steer_client *client, int i, uint32_t sec)
+{
+	if (!conf->enabled || b->in[i].msg_len < STEER_DNS_HDR_LEN || (b->in_buf[i][2] & 0x80) != 0)
+		return STEER_RRL_PASS;
+	return steer_rrl_check(&b->rrl, conf, client, sec);
+}
+
 static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 {
 	struct steer_server *srv = wk->srv;
@@ -152,7 +164,9 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 				      .tcp = false,
 				      .ctr = wk->ctr,
 				      .now_s = steer_dns_cookie_now()};
+	const struct steer_rrl_conf *rrl;
 	const struct runtime *rt;
+	uint32_t sec = (uint32_t)(coarse_ms() / 1000u);
 	int k = 0;
 
 	steer_metrics_count(wk->ctr, STEER_STAT_BATCHES, 1);
@@ -163,11 +177,13 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 	ctx.snap = rt->snap;
 	ctx.map = rt->map;
 	ctx.cookies = atomic_load_explicit(&srv->cookies, memory_order_acquire);
+	rrl = &steer_zone_config(rt->zone)->rrl; /* the config travels with its zone */
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 		size_t len;
 
 		steer_server_client(&client, (const struct sockaddr *)h->msg_name);
+		ctx.rrl = udp_limit(b, rrl, &client, i, sec);
 		len = steer_zone_answer(rt->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
 					b->out_buf[k], sizeof(b->out_buf[k]));
 		if (len == 0)
@@ -199,6 +215,7 @@ static void *udp_main(void *arg)
 		return NULL;
 	}
 	wk->rng = steer_server_seed();
+	steer_rrl_init(&b->rrl, steer_server_seed() ^ wk->rng);
 	udp_prepare(b);
 	wait.tv_nsec = (long)wk->pace.wait_us * 1000;
 	if (wk->pace.wait_us != 0)

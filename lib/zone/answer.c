@@ -499,6 +499,25 @@ static enum cookie_state cookie_prepare(const struct steer_zone *z,
 	return chk == STEER_COOKIE_RENEW ? CK_VALID : CK_CLIENT;
 }
 
+/* A rate-limited query (not proven by a cookie): nothing, or the slip reply. */
+static size_t answer_limited(const struct steer_zone *z, const struct steer_query_ctx *ctx,
+			     const struct steer_dns_query *q, uint8_t *out, size_t out_cap,
+			     struct steer_dns_opt_out *o)
+{
+	size_t n;
+
+	if (ctx->rrl == STEER_RRL_DROP)
+		return 0;
+	/* RFC 7873 §5.2.3: rate limiting is the server policy that may answer a query with a
+	 * client cookie but no valid server cookie with BADCOOKIE; the client learns the
+	 * cookie, and its retry with it is answered */
+	if (o->cookie != NULL)
+		return answer_error(z, ctx, q, out, out_cap, STEER_RCODE_BADCOOKIE, o);
+	n = answer_error(z, ctx, q, out, out_cap, STEER_RCODE_NOERROR, o);
+	out[2] |= 0x02; /* TC: a real client retries over TCP, which cannot be spoofed */
+	return n;
+}
+
 /* Answer a well-formed query (after the cookie and rate limiting). */
 static size_t answer_query(const struct steer_zone *zone, const struct steer_query_ctx *ctx,
 			   const struct steer_dns_query *q, uint8_t *out, size_t out_cap,
@@ -544,12 +563,19 @@ static size_t answer(const struct steer_zone *zone, const struct steer_query_ctx
 		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, &o);
 	if (ck != CK_NONE)
 		o.cookie = cookie;
+	if (ctx->rrl != STEER_RRL_PASS && ck != CK_VALID)
+		return answer_limited(zone, ctx, &q, out, out_cap, &o);
 	if (parsed == STEER_DNS_NOTIMP)
 		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_NOTIMP, &o);
 	rcode = screen(zone, &q, &o.ede);
 	if (rcode >= 0)
 		return answer_error(zone, ctx, &q, out, out_cap, rcode, &o);
 	return answer_query(zone, ctx, &q, out, out_cap, &o);
+}
+
+const struct steer_config *steer_zone_config(const struct steer_zone *zone)
+{
+	return zone->cfg;
 }
 
 size_t steer_zone_answer(const struct steer_zone *zone, const struct steer_query_ctx *ctx,

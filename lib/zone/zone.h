@@ -39,6 +39,22 @@ void steer_zone_free(struct steer_zone *zone);
 /** Number of names (nodes, empty non-terminals included) in @p zone. */
 size_t steer_zone_node_count(const struct steer_zone *zone);
 
+/** The config @p zone was built from (borrowed; lives as long as the zone). Context: any. */
+const struct steer_config *steer_zone_config(const struct steer_zone *zone);
+
+/**
+ * What response rate limiting (decided by the UDP server before the answer) asks of one
+ * query. A query with a valid server cookie comes from the address it claims, so it is
+ * answered normally whatever the verdict.
+ */
+enum steer_rrl_verdict {
+	STEER_RRL_PASS, /* answer */
+	STEER_RRL_DROP, /* send nothing */
+	STEER_RRL_SLIP, /* a small reply that sends the client to TCP or proves its address:
+			 * BADCOOKIE with a fresh cookie if it sent a client cookie (RFC 7873
+			 * §5.2.3), else TC=1 with empty sections */
+};
+
 /** Per-query context owned by one worker thread. */
 struct steer_query_ctx {
 	const struct steer_health_snapshot *snap; /* current health (borrowed) */
@@ -52,6 +68,7 @@ struct steer_query_ctx {
 						      * NULL: COOKIE options are ignored */
 	uint32_t now_s;                              /* wall clock for cookie timestamps; 0: read
 						      * it per query (steer_dns_cookie_now) */
+	enum steer_rrl_verdict rrl;                  /* UDP rate limiting; PASS over TCP */
 };
 
 /**

@@ -1407,30 +1407,93 @@ static void test_tcp_limits(void **state)
 		      "steerd.json:10:50: tcp.max_per_source: must be an integer");
 }
 
-/* ---- DNS Cookies (cfg_dns.c) -------------------------------------------------------- */
+/* ---- DNS Cookies and response rate limiting (cfg_dns.c) ------------------------------ */
 
-static void test_cookies_values(void **state)
+static void test_cookies_rrl_values(void **state)
 {
 	struct steer_config *cfg;
+	const struct steer_prefix *w;
 
 	(void)state;
 	cfg = load_ok("steerd.json");
 	assert_true(cfg->cookies_enabled); /* on by default */
+	assert_false(cfg->rrl.enabled);    /* off without the section */
 	steer_config_free(cfg);
-	put_main(base_balancer, ",\n  \"cookies\": {\"enabled\": false}");
+	put_main(base_balancer, ",\n  \"cookies\": {\"enabled\": false}, \"rrl\": {}");
 	cfg = load_ok("steerd.json");
 	assert_false(cfg->cookies_enabled);
+	assert_true(cfg->rrl.enabled);
+	assert_int_equal(cfg->rrl.rate, 20);
+	assert_int_equal(cfg->rrl.slip, 2);
+	assert_int_equal(cfg->rrl.n_whitelist, 0);
+	steer_config_free(cfg);
+	put_main(base_balancer,
+		 ",\n  \"rrl\": {\"rate\": 5, \"slip\": 0, \"whitelist\": [\"10.0.0.0/8\","
+		 " \"2001:db8::/32\", \"192.0.2.7\", \"::1\", \"0.0.0.0/0\"]}");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->rrl.rate, 5);
+	assert_int_equal(cfg->rrl.slip, 0);
+	assert_int_equal(cfg->rrl.n_whitelist, 5);
+	w = cfg->rrl.whitelist;
+	assert_int_equal(w[0].family, AF_INET);
+	assert_int_equal(w[0].len, 8);
+	assert_int_equal(w[0].addr[0], 10);
+	assert_int_equal(w[1].family, AF_INET6);
+	assert_int_equal(w[1].len, 32);
+	assert_memory_equal(w[1].addr, "\x20\x01\x0d\xb8", 4);
+	assert_int_equal(w[2].len, 32);
+	assert_int_equal(w[3].len, 128);
+	assert_int_equal(w[4].len, 0);
 	steer_config_free(cfg);
 }
 
-static void test_cookies_errors(void **state)
+static void test_cookies_rrl_errors(void **state)
 {
 	(void)state;
-	put_main(base_balancer, ",\n  \"cookies\": {\"enabled\": 1, \"enable\": true}");
-	EXPECT_ERRORS("steerd.json:10:26: cookies.enabled: must be true or false",
-		      "steerd.json:10:29: cookies.enable: unknown key (did you mean \"enabled\"?)");
-	put_main(base_balancer, ",\n  \"cookies\": true");
-	EXPECT_ERRORS("steerd.json:10:14: cookies: must be an object");
+	put_main(base_balancer,
+		 ",\n  \"cookies\": {\"enabled\": 1, \"enable\": true},\n"
+		 "  \"rrl\": {\"rate\": 0, \"slip\": 101, \"burst\": 1, \"whitelist\": "
+		 "[\"10.0.0.0/33\", \"10.0.0.1/8\", \"fe80::/129\", 5, \"x\", "
+		 "\"10.0.0.0/\", \"\", \"2001:db8::1/64\"]}");
+	EXPECT_ERRORS(
+		"steerd.json:10:26: cookies.enabled: must be true or false",
+		"steerd.json:10:29: cookies.enable: unknown key (did you mean \"enabled\"?)",
+		"steerd.json:11:19: rrl.rate: must be between 1 and 1000000",
+		"steerd.json:11:30: rrl.slip: must be between 0 and 100",
+		"steerd.json:11:35: rrl.burst: unknown key",
+		"steerd.json:11:61: rrl.whitelist[0]: must be \"IPv4/len\" (0-32) or \"IPv6/len\" "
+		"(0-128), e.g. \"10.0.0.0/8\", \"2001:db8::/32\"",
+		"steerd.json:11:76: rrl.whitelist[1]: \"10.0.0.1/8\" has bits set past its prefix "
+		"length",
+		"steerd.json:11:90: rrl.whitelist[2]: must be \"IPv4/len\" (0-32) or \"IPv6/len\" "
+		"(0-128), e.g. \"10.0.0.0/8\", \"2001:db8::/32\"",
+		"steerd.json:11:104: rrl.whitelist[3]: must be an address prefix string like "
+		"\"10.0.0.0/8\"",
+		"steerd.json:11:107: rrl.whitelist[4]: must be \"IPv4/len\" (0-32) or \"IPv6/len\" "
+		"(0-128), e.g. \"10.0.0.0/8\", \"2001:db8::/32\"",
+		"steerd.json:11:112: rrl.whitelist[5]: must be \"IPv4/len\" (0-32) or \"IPv6/len\" "
+		"(0-128), e.g. \"10.0.0.0/8\", \"2001:db8::/32\"",
+		"steerd.json:11:125: rrl.whitelist[6]: must be \"IPv4/len\" (0-32) or \"IPv6/len\" "
+		"(0-128), e.g. \"10.0.0.0/8\", \"2001:db8::/32\"",
+		"steerd.json:11:129: rrl.whitelist[7]: \"2001:db8::1/64\" has bits set past its "
+		"prefix length");
+	put_main(base_balancer, ",\n  \"cookies\": true, \"rrl\": {\"whitelist\": \"10.0.0.0/8\"}");
+	EXPECT_ERRORS("steerd.json:10:14: cookies: must be an object",
+		      "steerd.json:10:41: rrl.whitelist: must be an array of address prefixes");
+}
+
+static void test_rrl_whitelist_limit(void **state)
+{
+	char extra[4096] = ",\n  \"rrl\": {\"whitelist\": [";
+	size_t n = strlen(extra);
+
+	(void)state;
+	for (int i = 0; i < STEER_RRL_WHITELIST_MAX + 1; i++)
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%s\"10.%d.0.0/16\"",
+				      i > 0 ? ", " : "", i);
+	snprintf(extra + n, sizeof(extra) - n, "]}");
+	put_main_long(extra);
+	EXPECT_ERRORS("steerd.json:10:24: rrl.whitelist: has 65 prefixes; at most 64 are allowed");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1491,8 +1554,9 @@ int main(void)
 		T(test_log_settings),
 		T(test_log_json_lines),
 		T(test_tcp_limits),
-		T(test_cookies_values),
-		T(test_cookies_errors),
+		T(test_cookies_rrl_values),
+		T(test_cookies_rrl_errors),
+		T(test_rrl_whitelist_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

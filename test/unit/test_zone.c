@@ -432,6 +432,39 @@ static void test_cookies(void **state)
 	assert_memory_equal(back, zero, 24);
 }
 
+/* What the UDP server's rate limiting asks: DROP sends nothing, SLIP sends BADCOOKIE with
+ * a fresh cookie to a client with a cookie and TC=1 to others; a valid server cookie
+ * proves the address, so it is answered whatever the verdict. */
+static void test_rrl_verdicts(void **state)
+{
+	struct cookie_run r;
+	uint8_t c[24] = {9, 9, 9, 9, 9, 9, 9, 9}, good[24], back[24];
+	uint8_t pkt[128];
+	size_t n;
+
+	cookie_run_init(&r, *state);
+	assert_int_equal(cookie_ask(&r, c, 8, good), 0);
+	r.ctx.rrl = STEER_RRL_DROP;
+	assert_int_equal(cookie_ask(&r, c, 8, back), -1);
+	assert_int_equal(cookie_ask(&r, good, 24, back), 0);
+	assert_int_equal(r.out[7], 1);
+	r.ctx.rrl = STEER_RRL_SLIP;
+	assert_int_equal(cookie_ask(&r, c, 8, back), STEER_RCODE_BADCOOKIE);
+	assert_int_equal(r.out[7], 0); /* no answer */
+	assert_int_equal(r.out[2] & 0x02, 0);
+	assert_memory_equal(back, c, 8);
+	assert_int_equal(cookie_ask(&r, good, 24, back), 0);
+	assert_int_equal(r.out[7], 1);
+	/* no cookie: TC=1, empty sections, the OPT kept */
+	n = cookie_query(pkt, c, 0) - 4; /* drop the option: an OPT without options */
+	pkt[n - 1] = 0;                  /* RDLENGTH 0 */
+	r.len = steer_zone_answer(r.f->zone, &r.ctx, pkt, n, r.out, sizeof(r.out));
+	assert_true(r.len > 0);
+	assert_int_equal(r.out[2] & 0x02, 0x02);
+	assert_int_equal(r.out[3] & 0x0f, 0);
+	assert_memory_equal(r.out + 6, "\0\0\0\0\0\1", 6);
+}
+
 /* The cookie path allocates nothing either. */
 static void test_cookies_no_allocation(void **state)
 {
@@ -444,6 +477,7 @@ static void test_cookies_no_allocation(void **state)
 	for (int i = 0; i < 1000; i++) {
 		size_t len = (i % 3 == 0) ? 8 : 24;
 
+		r.ctx.rrl = (enum steer_rrl_verdict)(i % 3);
 		r.ctx.now_s++;
 		(void)cookie_answer(&r, c, len, back);
 		memcpy(c + 8, back + 8, 16);
@@ -455,9 +489,13 @@ static void test_cookies_no_allocation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_answers),    cmocka_unit_test(test_negative_ttl),
-		cmocka_unit_test(test_truncation), cmocka_unit_test(test_no_allocation),
-		cmocka_unit_test(test_cookies),    cmocka_unit_test(test_cookies_no_allocation),
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_negative_ttl),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_no_allocation),
+		cmocka_unit_test(test_cookies),
+		cmocka_unit_test(test_rrl_verdicts),
+		cmocka_unit_test(test_cookies_no_allocation),
 	};
 	const struct CMUnitTest files[] = {
 		cmocka_unit_test(test_zone_file),
