@@ -556,15 +556,14 @@ static size_t answer(const struct steer_zone *zone, const struct steer_query_ctx
 	if (parsed == STEER_DNS_DROP)
 		return 0;
 	*qslot = qslot_of(&q);
-	if (parsed == STEER_DNS_FORMERR)
-		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, &o);
-	ck = cookie_prepare(zone, ctx, &q, cookie);
-	if (ck == CK_MALFORMED)
-		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, &o);
-	if (ck != CK_NONE)
+	ck = parsed == STEER_DNS_FORMERR ? CK_NONE : cookie_prepare(zone, ctx, &q, cookie);
+	if (ck == CK_CLIENT || ck == CK_VALID)
 		o.cookie = cookie;
+	/* every reply counts, FORMERR too: it may carry an NSID longer than the query */
 	if (ctx->rrl != STEER_RRL_PASS && ck != CK_VALID)
 		return answer_limited(zone, ctx, &q, out, out_cap, &o);
+	if (parsed == STEER_DNS_FORMERR || ck == CK_MALFORMED)
+		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_FORMERR, &o);
 	if (parsed == STEER_DNS_NOTIMP)
 		return answer_error(zone, ctx, &q, out, out_cap, STEER_RCODE_NOTIMP, &o);
 	rcode = screen(zone, &q, &o.ede);

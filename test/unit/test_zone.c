@@ -455,6 +455,15 @@ static void test_rrl_verdicts(void **state)
 	assert_memory_equal(back, c, 8);
 	assert_int_equal(cookie_ask(&r, good, 24, back), 0);
 	assert_int_equal(r.out[7], 1);
+	/* FORMERR replies are limited too: a malformed cookie, a malformed query */
+	assert_int_equal(cookie_ask(&r, c, 7, back), 0);
+	assert_int_equal(r.out[2] & 0x02, 0x02);
+	r.ctx.rrl = STEER_RRL_DROP;
+	assert_int_equal(cookie_ask(&r, c, 7, back), -1);
+	n = cookie_query(pkt, c, 8);
+	pkt[5] = 2; /* QDCOUNT 2 */
+	assert_int_equal(steer_zone_answer(r.f->zone, &r.ctx, pkt, n, r.out, sizeof(r.out)), 0);
+	r.ctx.rrl = STEER_RRL_SLIP;
 	/* no cookie: TC=1, empty sections, the OPT kept */
 	n = cookie_query(pkt, c, 0) - 4; /* drop the option: an OPT without options */
 	pkt[n - 1] = 0;                  /* RDLENGTH 0 */
