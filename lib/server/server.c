@@ -3,9 +3,10 @@
  * address and loops on recvmmsg/sendmmsg with buffers allocated once at start: the answer
  * path makes no allocation and takes no lock.
  */
-#define _GNU_SOURCE /* recvmmsg, sendmmsg */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg, sched_getaffinity */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,10 +306,16 @@ static int cookie_keys_new(const struct steer_dns_cookie_keys *old,
 	return 0;
 }
 
+/* The CPUs steerd may run on (its affinity mask: taskset, a cgroup cpuset), not every
+ * online CPU: `taskset -c 0 steerd` gets one worker, not two fighting for one CPU. */
 static long cpu_count(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n;
 
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? n : 1;
 }
 
