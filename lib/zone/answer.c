@@ -187,15 +187,17 @@ static void count_balancer(const struct ans *a, const struct steer_balancer *bal
 		steer_metrics_count_slot(ctr, map->origin[set->origins[i]->index]);
 }
 
-/* Balancer A/AAAA, or CNAME: a hostname origin makes the name an alias, which a CNAME
- * query must see as ANY and A do (an IP origin: NODATA). @return true if the chain
- * continues at an in-zone CNAME target. */
+/* Balancer A/AAAA, or any other type: a hostname origin makes the name an alias, which a
+ * query of any type gets as a CNAME (RFC 1034 §3.6.2, as ANY and A do); IP origins answer
+ * A/AAAA only (other types: NODATA). @return true if the chain continues at an in-zone
+ * CNAME target. */
 static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t *owner,
 			    size_t owner_len, uint16_t qtype, const uint8_t **next,
 			    size_t *next_len)
 {
 	const struct steer_balancer *bal = n->bal;
 	int family = qtype == STEER_RR_AAAA ? AF_INET6 : AF_INET;
+	bool addr = qtype == STEER_RR_A || qtype == STEER_RR_AAAA;
 	struct steer_answer_set set;
 	uint32_t ttl;
 	size_t k =
@@ -203,7 +205,7 @@ static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t 
 
 	count_balancer(a, bal, &set, k);
 	ttl = set.reason == STEER_POOL_PRIMARY ? bal->ttl_s : bal->failover_ttl_s;
-	if (k == 0 || (qtype == STEER_RR_CNAME && !set.cname)) {
+	if (k == 0 || (!addr && !set.cname)) {
 		put_negative(a);
 		return false;
 	}
@@ -268,10 +270,11 @@ static bool answer_node(struct ans *a, const struct znode *n, const uint8_t *own
 		answer_any(a, n, owner, owner_len);
 		return false;
 	}
-	if (n->bal != NULL &&
-	    (qtype == STEER_RR_A || qtype == STEER_RR_AAAA || qtype == STEER_RR_CNAME))
-		return answer_balancer(a, n, owner, owner_len, qtype, next, next_len);
 	s = zone_node_set(n, qtype);
+	/* a static set of the type at a balancer name answers; otherwise the balancer does */
+	if (n->bal != NULL &&
+	    (s == NULL || qtype == STEER_RR_A || qtype == STEER_RR_AAAA || qtype == STEER_RR_CNAME))
+		return answer_balancer(a, n, owner, owner_len, qtype, next, next_len);
 	if (s != NULL) {
 		put_set(a, SEC_AN, owner, owner_len, s);
 		if (qtype == STEER_RR_NS)

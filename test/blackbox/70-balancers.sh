@@ -88,6 +88,18 @@ expect_eq "inhost CNAME: the CNAME alone, not chased" "$STATUS/$FLAGS/$COUNTS/$A
 # an address balancer is no alias
 ask q api.lb.example.test CNAME
 expect_eq "api CNAME: NODATA" "$STATUS/$FLAGS/$COUNTS/$NS" "NOERROR/qr aa/0/1/1/$NEG_SOA"
+# an alias answers every type with its CNAME (RFC 1034 §3.6.2), chased inside the zone;
+# an address balancer gives other types NODATA
+for t in TXT MX TYPE65534; do
+	ask q host.lb.example.test $t
+	expect_eq "host $t: the CNAME" "$STATUS/$FLAGS/$COUNTS/$AN" \
+		'NOERROR/qr aa/1/0/1/host.lb.example.test. 40 IN CNAME origin.example.net.'
+done
+ask q inhost.lb.example.test TXT
+expect_eq "inhost TXT: CNAME, then the target's NODATA" "$STATUS/$COUNTS/$AN/$NS" \
+	"NOERROR/1/1/1/inhost.lb.example.test. 40 IN CNAME chain3.lb.example.test./$NEG_SOA"
+ask q api.lb.example.test TXT
+expect_eq "api TXT: NODATA" "$STATUS/$FLAGS/$COUNTS/$NS" "NOERROR/qr aa/0/1/1/$NEG_SOA"
 
 # --- all: max_answers 4 distinct origins of 10, order (and choice) varies
 many all.lb.example.test A 30

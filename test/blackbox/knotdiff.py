@@ -652,12 +652,6 @@ RULES = [
     Rule("known", "F3 OPT with a non-root owner: FORMERR without an OPT (RFC 6891 section 7); "
          "Knot ignores the owner",
          lambda c, i, s, k: c.label.startswith("OPT owner"), ALL_RECORDS | {"edns"}),
-    Rule("known", "F4 balancer alias (hostname origin): other types get NODATA, not the CNAME "
-         "(RFC 1034 sections 3.6.2 and 4.3.2)",
-         lambda c, i, s, k: i.get("name") == "host." + APEX, ALL_RECORDS),
-    Rule("known", "F5 a malformed COOKIE option is not FORMERR (RFC 7873 section 5.2.2)",
-         lambda c, i, s, k: has_option(c.pkt, 10) and k.get("rcode") == "1",
-         ALL_RECORDS | {"options"}),
     Rule("known", "A1 records in the answer or authority section of a query: FORMERR "
          "(Knot ignores them)",
          lambda c, i, s, k: (i.get("an") or i.get("ns")) and i.get("opcode") == 0 and
