@@ -53,6 +53,11 @@ probe_reasons() { # ORIGIN: "status|reason" of its failed probes since T0, disti
 }
 wait_for "transitions stored" \
 	"sql \"select count(*) from origin_transitions where to_state = 'down'\"" '^5$'
+# probe rows come in the store's next batch (transitions are committed at once)
+wait_for "failed probes of the five stored" \
+	"sql \"select count(distinct o.name) from probes p join origins o on o.id = p.origin_id
+	       where p.ok = 0 and p.time_ms >= $T0 and o.name in ('st', 'bd', 'rd', 'hg', 'rt')\"" \
+	'^5$'
 expect_eq "503: transition reason" "$(reason_of st)" "status 503 not in 2xx"
 expect_eq "503: probe rows" "$(probe_reasons st)" "503|status 503 not in 2xx"
 expect_eq "body: transition reason" "$(reason_of bd)" 'body lacks "ok"'
