@@ -55,12 +55,18 @@ static int parse_qname(struct steer_dns_query *q, size_t *off)
 	return 0;
 }
 
-/* Skip a possibly compressed name in the additional section. */
+/* Skip a possibly compressed name in the additional section. The root name may be
+ * written as a pointer to a zero byte (RFC 1035 §4.1.4 allows a pointer for any name). */
 static int skip_name(const uint8_t *p, size_t len, size_t *off, bool *is_root)
 {
 	size_t o = *off;
 
 	*is_root = o < len && p[o] == 0;
+	if (o + 1 < len && (p[o] & 0xc0) == 0xc0) {
+		size_t to = ((size_t)(p[o] & 0x3f) << 8) | p[o + 1];
+
+		*is_root = to < len && p[to] == 0;
+	}
 	for (;;) {
 		uint8_t l;
 
@@ -175,6 +181,10 @@ enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
 			(void)parse_records(q, off, (uint32_t)ancount + nscount, arcount);
 		return STEER_DNS_NOTIMP;
 	}
+	/* no question: the records start after the header; an OPT found there goes back in
+	 * the FORMERR (RFC 6891 §7: a FORMERR to an EDNS query carries an OPT) */
+	if (qdcount == 0)
+		(void)parse_records(q, off, (uint32_t)ancount + nscount, arcount);
 	/* RFC 1995 §3: an IXFR query carries the client's SOA in the authority section; it
 	 * must parse so that the client gets NOTIMP (no zone transfers), not FORMERR */
 	if (!q->has_question || ancount != 0 || (nscount != 0 && q->qtype != STEER_RR_IXFR))

@@ -644,11 +644,6 @@ RULES = [
     Rule("deliberate", "D12 owner names below the question's suffix keep the zone's case",
          lambda c, i, s, k: True, patch=lower_names),
     # known: to fix (steerd bugs) and to align (allowed, but Knot's answer is wanted)
-    Rule("known", "F1 FORMERR to a query with a valid OPT has no OPT (RFC 6891 section 7)",
-         lambda c, i, s, k: c.label == "QDCOUNT 0 +edns", {"counts", "edns"}),
-    Rule("known", "F2 OPT owner written as a pointer to the root label: FORMERR "
-         "(RFC 1035 section 4.1.4, RFC 6891 section 6.1.2)",
-         lambda c, i, s, k: c.label == "OPT owner pointer to root", ALL_RECORDS | {"edns"}),
     Rule("known", "F3 OPT with a non-root owner: FORMERR without an OPT (RFC 6891 section 7); "
          "Knot ignores the owner",
          lambda c, i, s, k: c.label.startswith("OPT owner"), ALL_RECORDS | {"edns"}),
