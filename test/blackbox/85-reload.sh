@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SIGHUP reload (DESIGN.md invariant 4): a valid new config is served at once; an origin
+# SIGHUP reload is atomic (lib/daemon/README.md, "Reload"): a valid new config is served at once; an origin
 # that survives the reload keeps its health (a down primary stays down: no flap); an
 # invalid config is rejected with file, line, column and JSON path while the running
 # config keeps serving; a fixed config is picked up by the next SIGHUP.
