@@ -553,25 +553,6 @@ static void token_parse(struct cfg_ctx *c, struct steer_api_conf *a, char *buf, 
 	a->token = steer_cfg_strdup(c, buf + lo);
 }
 
-/* Up to @p size bytes of @p fd into @p buf. @return the count, or -errno. */
-static ssize_t read_upto(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	while (n < size) {
-		ssize_t r = read(fd, buf + n, size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
 /* Check the open token file @p fd, then read and parse it. */
 static void token_load(struct cfg_ctx *c, struct steer_api_conf *a, int fd)
 {
@@ -594,7 +575,8 @@ static void token_load(struct cfg_ctx *c, struct steer_api_conf *a, int fd)
 			      path);
 		return;
 	}
-	n = read_upto(fd, buf, STEER_API_TOKEN_FILE_MAX + 1); /* one more: is it too big? */
+	n = steer_cfg_read_upto(fd, buf,
+				STEER_API_TOKEN_FILE_MAX + 1); /* one more: is it too big? */
 	if (n < 0)
 		steer_cfg_err(c, "api.token_file", "cannot read %s: %s", path,
 			      steer_errno_str((int)-n, eb, sizeof(eb)));

@@ -220,25 +220,6 @@ static void secret_parse(struct cfg_ctx *c, const char *sub, const char *file,
 	memcpy(t->secret, buf + lo, hi - lo + 1);
 }
 
-/* Up to @p size bytes of @p fd into @p buf. @return the count, or -errno. */
-static ssize_t read_upto(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	while (n < size) {
-		ssize_t r = read(fd, buf + n, size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
-
 /* Check the open secret file @p fd (named @p file), then read and parse it. */
 static void secret_load(struct cfg_ctx *c, const char *sub, const char *file, int fd,
 			const struct secret_kind *k, struct steer_notify_target *t)
@@ -260,7 +241,7 @@ static void secret_load(struct cfg_ctx *c, const char *sub, const char *file, in
 		steer_cfg_err(c, sub, "%s is readable by other users; chmod 600 it", file);
 		return;
 	}
-	n = read_upto(fd, buf, STEER_NOTIFY_SECRET_MAX);
+	n = steer_cfg_read_upto(fd, buf, STEER_NOTIFY_SECRET_MAX);
 	if (n < 0)
 		steer_cfg_err(c, sub, "cannot read %s: %s", file,
 			      steer_errno_str((int)-n, eb, sizeof(eb)));

@@ -594,3 +594,22 @@ bool steer_cfg_check_file(struct cfg_ctx *c, const char *path, const char *file)
 	close(fd);
 	return true;
 }
+
+/* Up to @p size bytes of @p fd into @p buf. @return the count, or -errno. */
+ssize_t steer_cfg_read_upto(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}

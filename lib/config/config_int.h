@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -91,6 +92,12 @@ char *steer_cfg_resolve(struct cfg_ctx *c, const char *dir, const char *rel);
  * Context: config loading.
  */
 int steer_cfg_open_file(const char *path, char *why, size_t size);
+
+/**
+ * Read up to @p size bytes of @p fd into @p buf, retrying on EINTR (secret and token files).
+ * @return the count read, or -errno.
+ */
+ssize_t steer_cfg_read_upto(int fd, char *buf, size_t size);
 
 /**
  * Check that @p file (the value at JSON @p path), read later by another module, opens as
