@@ -9,6 +9,7 @@ pkgs=(
 	libcmocka-dev
 	bind9-dnsutils knot knot-dnsutils ldnsutils sqlite3 openssl curl python3 iproute2 procps
 	prometheus chromium python3-aiosmtpd fonts-dejavu-core
+	nsd unbound libsystemd-dev debhelper
 )
 
 missing=()
