@@ -18,7 +18,8 @@ declare -A allowed=(
 	[notify]="core config store notify"
 	[server]="core config dns health steer zone metrics server"
 	[api]="core store api"
-	[daemon]="core config dns health steer zone monitor store server api metrics notify daemon"
+	[xfr]="core config dns health steer zone store xfr"
+	[daemon]="core config dns health steer zone monitor store server api metrics notify xfr daemon"
 )
 status=0
 for dir in lib/*/; do
