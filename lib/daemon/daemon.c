@@ -23,6 +23,7 @@
 #include "daemon/metrics_int.h"
 #include "daemon/notify_int.h"
 #include "daemon/page_int.h"
+#include "daemon/sdnotify_int.h"
 #include "health/health.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -351,6 +352,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	int rc;
 
 	pthread_mutex_lock(&d->lk);
+	sdnotify_reloading();
 	rc = load(d->path, &cfg, &zone, errs);
 	if (rc == 0 && !same_restart_settings(d->cfg, cfg))
 		log_warn("reload: listen, workers, tcp, udp and affinity.dns settings take effect "
@@ -373,6 +375,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 			"%s)",
 			d->path, msg, source);
 		reload_event(d, source, false, msg);
+		sdnotify_ready(d->cfg, "last reload failed");
 		pthread_mutex_unlock(&d->lk);
 		return rc;
 	}
@@ -385,6 +388,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	log_notice("%s (%s)", msg, source);
 	steer_dnotify_reload(d->notify, cfg);
 	reload_event(d, source, true, msg);
+	sdnotify_ready(cfg, NULL);
 	pthread_mutex_unlock(&d->lk);
 	return 0;
 }
@@ -637,7 +641,10 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 	if (rc < 0)
 		return steer_err_set(err, rc, "cannot start the daemon thread: %s",
 				     steer_strerror(rc));
-	return api_start(d, err);
+	rc = api_start(d, err);
+	if (rc == 0)
+		sdnotify_ready(cfg, NULL); /* state restored, DNS and API listeners answer */
+	return rc;
 }
 
 void steer_daemon_log_stats(struct steer_daemon *d)
@@ -649,6 +656,8 @@ void steer_daemon_free(struct steer_daemon *d)
 {
 	if (d == NULL)
 		return;
+	if (d->srv != NULL)
+		sdnotify_stopping(); /* it was started */
 	steer_api_free(d->api);       /* no more operations */
 	page_free(d->page);           /* its reader was the API thread's */
 	steer_loop_stop(d->loop);     /* no more probe results */
