@@ -14,9 +14,7 @@
 static const char *const cookies_keys[] = {"enabled", NULL};
 static const char *const rrl_keys[] = {"rate", "slip", "whitelist", NULL};
 
-/* "192.0.2.0/24", "2001:db8::/32", or an address alone (/32, /128). Bits past the
- * prefix must be zero, so that what is written is what is matched. @return 0 or -1. */
-static int parse_prefix(const char *text, struct steer_prefix *p)
+int steer_cfg_parse_prefix(const char *text, struct steer_prefix *p)
 {
 	const char *slash = strchr(text, '/');
 	char host[INET6_ADDRSTRLEN + 1];
@@ -57,7 +55,7 @@ static void whitelist_entry(struct cfg_ctx *c, const json_t *v, const char *path
 		steer_cfg_err(c, path, "must be an address prefix string like \"10.0.0.0/8\"");
 		return;
 	}
-	rc = parse_prefix(json_string_value(v), &p);
+	rc = steer_cfg_parse_prefix(json_string_value(v), &p);
 	if (rc == -2) {
 		steer_cfg_err(c, path, "\"%s\" has bits set past its prefix length",
 			      json_string_value(v));

@@ -16,4 +16,12 @@
  */
 void steer_cfg_dns(struct cfg_ctx *c, json_t *root);
 
+/**
+ * Parse "192.0.2.0/24", "2001:db8::/32", or an address alone (/32, /128) into @p p. Bits
+ * past the prefix must be zero, so that what is written is what is matched.
+ * @return 0, -1 if @p text is not a prefix, -2 if bits past the prefix length are set.
+ * Context: config loading.
+ */
+int steer_cfg_parse_prefix(const char *text, struct steer_prefix *p);
+
 #endif

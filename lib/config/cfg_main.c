@@ -16,6 +16,7 @@
 
 #include "config/cfg_dns_int.h"
 #include "config/cfg_notify_int.h"
+#include "config/cfg_xfr_int.h"
 #include "config/config_int.h"
 
 #ifndef STEER_VERSION
@@ -29,9 +30,9 @@
 #define FAILBACK_MAX_S   86400u
 
 static const char *const main_keys[] = {
-	"listen",   "zone",          "balancers", "pools_dir", "monitors_dir", "state",
-	"identity", "version",       "workers",   "tcp",       "udp",          "affinity",
-	"api",      "notifications", "cookies",   "rrl",       "log",          NULL,
+	"listen",  "zone",    "balancers", "pools_dir", "monitors_dir", "state", "identity",
+	"version", "workers", "tcp",       "udp",       "affinity",     "api",   "notifications",
+	"cookies", "rrl",     "log",       "transfer",  NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -110,6 +111,17 @@ static int parse_listen_addr(const char *text, struct steer_listen *l)
 	s4->sin_family = AF_INET;
 	s4->sin_port = htons(port);
 	l->len = sizeof(*s4);
+	return 0;
+}
+
+int steer_cfg_parse_addr_port(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct steer_listen l = {0};
+
+	if (parse_listen_addr(text, &l) < 0)
+		return -1;
+	*ss = l.ss;
+	*len = l.len;
 	return 0;
 }
 
@@ -669,6 +681,7 @@ void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 	steer_cfg_notifications(c, root);
 	steer_cfg_dns(c, root);
 	steer_cfg_log(c, root);
+	steer_cfg_xfr(c, root);
 }
 
 static const struct steer_pool *pool_ref(struct cfg_ctx *c, const char *path, const char *name)

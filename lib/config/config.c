@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "config/cfg_xfr_int.h"
 #include "config/config_int.h"
 
 /* Every buffer has a maximum: no config file is anywhere near this big. */
@@ -454,6 +455,7 @@ void steer_config_free(struct steer_config *cfg)
 	free(cfg->cpus_dns.cpu);
 	free(cfg->cpus_monitor.cpu);
 	api_fini(&cfg->api);
+	steer_cfg_xfr_fini(&cfg->xfr);
 	zone_fini(&cfg->zone);
 	for (size_t i = 0; i < cfg->n_balancers; i++) {
 		free(cfg->balancers[i].name);

@@ -318,6 +318,57 @@ struct steer_rrl_conf {
 	size_t n_whitelist;
 };
 
+/* Zone transfers (`transfer`, cfg_xfr.c; documented in README.md). */
+#define STEER_XFR_MAX                  64   /* allow entries, notify targets, keys: each */
+#define STEER_XFR_SECRET_FILE_MAX      4096 /* bytes of a key's secret_file, at most */
+#define STEER_DEFAULT_JOURNAL_VERSIONS 100
+#define STEER_XFR_JOURNAL_VERSIONS_MAX 10000
+#define STEER_DEFAULT_SERIAL_POLICY    STEER_SERIAL_INCREMENT
+
+/** How a new zone version's SOA serial is chosen (always higher, RFC 1982). */
+enum steer_serial_policy {
+	STEER_SERIAL_INCREMENT, /* previous + 1 */
+	STEER_SERIAL_UNIXTIME,  /* the time in seconds, or previous + 1 if that is not higher */
+};
+
+/** A TSIG key (RFC 8945). A secret: never log @c secret_b64. */
+struct steer_xfr_key {
+	char *name;       /* key name, lower case, absolute (trailing dot) */
+	char *algorithm;  /* "hmac-sha256", "hmac-sha384", "hmac-sha512" or "hmac-sha1" */
+	char *secret_b64; /* the secret (base64 text) read from secret_file */
+	struct steer_src_pos pos;
+};
+
+/** Who may transfer the zone: a prefix, and the key its requests must be signed with. */
+struct steer_xfr_allow {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t prefix_len;
+	int key;                  /* index into keys, or -1: no TSIG required */
+	bool keyless_private;     /* key -1 on a private, non-loopback prefix: log a warning */
+	struct steer_src_pos pos; /* of `from` */
+};
+
+/** A secondary to send NOTIFY to. */
+struct steer_xfr_target {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int key; /* index into keys, or -1: NOTIFY unsigned */
+};
+
+/** `transfer`: zone transfers out (AXFR/IXFR), NOTIFY, TSIG. All zero without it. */
+struct steer_xfr_conf {
+	bool enabled; /* the `transfer` object is present */
+	struct steer_xfr_allow *allow;
+	size_t n_allow;
+	struct steer_xfr_target *notify;
+	size_t n_notify;
+	struct steer_xfr_key *keys;
+	size_t n_keys;
+	enum steer_serial_policy serial_policy; /* default increment */
+	uint32_t journal_versions;              /* IXFR journal length, default 100 */
+};
+
 struct steer_config {
 	char *path; /* main file as given */
 	char *dir;  /* its folder; relative paths resolve against it */
@@ -350,6 +401,7 @@ struct steer_config {
 	struct steer_notify_conf notify; /* `notifications`; fixed storage, nothing to free */
 	bool cookies_enabled;            /* cookies.enabled: DNS Cookies (RFC 7873, RFC 9018) */
 	struct steer_rrl_conf rrl;       /* `rrl`; fixed storage, nothing to free */
+	struct steer_xfr_conf xfr;       /* `transfer` */
 };
 
 /**

@@ -100,6 +100,12 @@ int steer_cfg_open_file(const char *path, char *why, size_t size);
 ssize_t steer_cfg_read_upto(int fd, char *buf, size_t size);
 
 /**
+ * Parse "192.0.2.1:53" or "[2001:db8::1]:53" (port 1 to 65535) into @p ss and @p len.
+ * @return 0, or -1 if @p text is not such an address.
+ */
+int steer_cfg_parse_addr_port(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+
+/**
  * Check that @p file (the value at JSON @p path), read later by another module, opens as
  * with steer_cfg_open_file(); otherwise report `cannot read "FILE": why` at @p path.
  * @return true if it does.

@@ -1496,6 +1496,193 @@ static void test_rrl_whitelist_limit(void **state)
 	EXPECT_ERRORS("steerd.json:10:24: rrl.whitelist: has 65 prefixes; at most 64 are allowed");
 }
 
+/* ---- zone transfers (`transfer`) ------------------------------------------------------ */
+
+static const char xfr_secret[] = "c2VjcmV0LXNlY3JldC1zZWNyZXQ="; /* "secret-secret-secret" */
+
+static void test_xfr_values(void **state)
+{
+	struct steer_config *cfg;
+	const struct steer_xfr_conf *x;
+	const struct sockaddr_in *sin;
+
+	(void)state;
+	put_bytes("sec1.key", "c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n", 29, 0600);
+	put_bytes("sec2.key",
+		  "key \"sec2\" {\n\talgorithm hmac-sha512;\n\tsecret \"AAECAw==\";\n};\n", 59,
+		  0400);
+	put_bytes("sec3.key", "key:\n  - id: sec3\n    algorithm: hmac-sha1\n    secret: AQID\n",
+		  59, 0600);
+	put_main(base_balancer,
+		 ",\n \"transfer\": {\"allow\": [{\"from\": \"127.0.0.0/8\", \"key\": \"SEC1\"},"
+		 " {\"from\": \"::1\"}, {\"from\": \"10.1.0.0/16\"}, {\"from\": \"0.0.0.0/0\", "
+		 "\"key\": \"sec3.\"}],\n"
+		 " \"notify\": [\"127.0.0.61:5300\", {\"to\": \"[::1]:5301\", \"key\": "
+		 "\"sec2.example\"}],\n"
+		 " \"keys\": [{\"name\": \"sec1\", \"algorithm\": \"hmac-sha256\", \"secret_file\":"
+		 " \"sec1.key\"}, {\"name\": \"Sec2.Example.\", \"algorithm\": \"hmac-sha512\","
+		 " \"secret_file\": \"sec2.key\"}, {\"name\": \"sec3\", \"algorithm\": "
+		 "\"hmac-sha1\", \"secret_file\": \"sec3.key\"}],\n"
+		 " \"serial_policy\": \"unixtime\", \"journal_versions\": 5}");
+	cfg = load_ok("steerd.json");
+	x = &cfg->xfr;
+	assert_true(x->enabled);
+	assert_int_equal(x->n_keys, 3);
+	assert_string_equal(x->keys[0].name, "sec1.");
+	assert_string_equal(x->keys[0].algorithm, "hmac-sha256");
+	assert_string_equal(x->keys[0].secret_b64, xfr_secret);
+	assert_string_equal(x->keys[1].name, "sec2.example.");
+	assert_string_equal(x->keys[1].secret_b64, "AAECAw==");
+	assert_string_equal(x->keys[2].algorithm, "hmac-sha1");
+	assert_string_equal(x->keys[2].secret_b64, "AQID");
+	assert_int_equal(x->n_allow, 4);
+	assert_int_equal(x->allow[0].family, AF_INET);
+	assert_int_equal(x->allow[0].prefix_len, 8);
+	assert_int_equal(x->allow[0].addr[0], 127);
+	assert_int_equal(x->allow[0].key, 0);
+	assert_false(x->allow[0].keyless_private);
+	assert_int_equal(x->allow[1].family, AF_INET6);
+	assert_int_equal(x->allow[1].prefix_len, 128);
+	assert_int_equal(x->allow[1].key, -1);
+	assert_false(x->allow[1].keyless_private);
+	assert_int_equal(x->allow[2].key, -1);
+	assert_true(x->allow[2].keyless_private);
+	assert_int_equal(x->allow[2].pos.line, 10);
+	assert_int_equal(x->allow[3].key, -1 + 3);
+	assert_int_equal(x->n_notify, 2);
+	sin = (const struct sockaddr_in *)&x->notify[0].addr;
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 5300);
+	assert_int_equal(x->notify[0].addr_len, sizeof(struct sockaddr_in));
+	assert_int_equal(x->notify[0].key, -1);
+	assert_int_equal(x->notify[1].addr.ss_family, AF_INET6);
+	assert_int_equal(x->notify[1].key, 1);
+	assert_int_equal(x->serial_policy, STEER_SERIAL_UNIXTIME);
+	assert_int_equal(x->journal_versions, 5);
+	steer_config_free(cfg);
+}
+
+static void test_xfr_defaults(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	cfg = load_ok("steerd.json");
+	assert_false(cfg->xfr.enabled);
+	assert_int_equal(cfg->xfr.n_allow + cfg->xfr.n_notify + cfg->xfr.n_keys, 0);
+	steer_config_free(cfg);
+	put_main(base_balancer, ",\n \"transfer\": {}");
+	cfg = load_ok("steerd.json");
+	assert_true(cfg->xfr.enabled);
+	assert_int_equal(cfg->xfr.serial_policy, STEER_SERIAL_INCREMENT);
+	assert_int_equal(cfg->xfr.journal_versions, STEER_DEFAULT_JOURNAL_VERSIONS);
+	steer_config_free(cfg);
+}
+
+static void test_xfr_errors(void **state)
+{
+	(void)state;
+	put_bytes("sec1.key", xfr_secret, sizeof(xfr_secret) - 1, 0600);
+	put_main(base_balancer,
+		 ",\n \"transfer\": {\"allow\": [{\"from\": \"10.0.0.1/8\"}, {\"from\": "
+		 "\"10.0.0.0/33\"}, {\"from\": \"192.0.2.0/24\"}, {\"from\": \"::/0\", \"key\": "
+		 "\"sec2\"}, \"x\", {\"frm\": \"::1\"}],\n"
+		 " \"notify\": [\"127.0.0.1\", {\"to\": \"localhost:53\"}, 5, {\"to\": "
+		 "\"127.0.0.1:53\", \"key\": \"nope\"}],\n"
+		 " \"keys\": [{\"name\": \"sec1\", \"algorithm\": \"hmac-md5\", \"secret_file\": "
+		 "\"sec1.key\"}, {\"name\": \"SEC1.\", \"algorithm\": \"hmac-sha256\", "
+		 "\"secret_file\": \"sec1.key\"}, {\"name\": \"a..b\", \"algo\": 1}],\n"
+		 " \"serial_policy\": \"date\", \"journal_versions\": 0, \"ixfr\": true}");
+	EXPECT_ERRORS(
+		"steerd.json:10:34: transfer.allow[0].from: \"10.0.0.1/8\" has bits set past its "
+		"prefix length",
+		"steerd.json:10:58: transfer.allow[1].from: must be \"IPv4/len\" (0-32) or "
+		"\"IPv6/len\" (0-128), e.g. \"192.0.2.0/24\", \"2001:db8::/32\", or an address "
+		"alone",
+		"steerd.json:10:83: transfer.allow[2].from: a transfer without TSIG is allowed "
+		"only "
+		"from loopback or private prefixes (127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, "
+		"192.168.0.0/16, fc00::/7, link-local); add a \"key\"",
+		"steerd.json:10:124: transfer.allow[3].key: key \"sec2\" does not exist in "
+		"transfer.keys (did you mean \"sec1.\"?)",
+		"steerd.json:10:133: transfer.allow[4]: must be an object like {\"from\": "
+		"\"192.0.2.0/24\", \"key\": \"xfr-key\"}",
+		"steerd.json:10:138: transfer.allow[5]: missing required key \"from\"",
+		"steerd.json:10:139: transfer.allow[5].frm: unknown key (did you mean \"from\"?)",
+		"steerd.json:11:13: transfer.notify[0]: must be \"IPv4:port\" or \"[IPv6]:port\", "
+		"or an object {\"to\": \"IPv4:port\", \"key\": \"xfr-key\"}",
+		"steerd.json:11:33: transfer.notify[1].to: must be \"IPv4:port\" or "
+		"\"[IPv6]:port\", or an object {\"to\": \"IPv4:port\", \"key\": \"xfr-key\"}",
+		"steerd.json:11:50: transfer.notify[2]: must be \"IPv4:port\" or \"[IPv6]:port\", "
+		"or an object {\"to\": \"IPv4:port\", \"key\": \"xfr-key\"}",
+		"steerd.json:11:83: transfer.notify[3].key: key \"nope\" does not exist in "
+		"transfer.keys",
+		"steerd.json:12:41: transfer.keys[0].algorithm: must be one of \"hmac-sha256\", "
+		"\"hmac-sha384\", \"hmac-sha512\", \"hmac-sha1\"",
+		"steerd.json:12:90: transfer.keys[1].name: duplicate key \"sec1.\" (also "
+		"transfer.keys[0])",
+		"steerd.json:12:155: transfer.keys[2]: missing required key \"algorithm\"",
+		"steerd.json:12:155: transfer.keys[2]: missing required key \"secret_file\"",
+		"steerd.json:12:164: transfer.keys[2].name: must be a valid domain name, like "
+		"\"xfr-key\"",
+		"steerd.json:12:172: transfer.keys[2].algo: unknown key",
+		"steerd.json:13:19: transfer.serial_policy: must be one of \"increment\", "
+		"\"unixtime\"",
+		"steerd.json:13:47: transfer.journal_versions: must be between 1 and 10000",
+		"steerd.json:13:50: transfer.ixfr: unknown key");
+	put_main(base_balancer, ",\n \"transfer\": {\"allow\": {}, \"keys\": 1}");
+	EXPECT_ERRORS("steerd.json:10:24: transfer.allow: must be an array of at most 64 entries",
+		      "steerd.json:10:36: transfer.keys: must be an array of at most 64 entries");
+}
+
+/* Load with one key whose secret_file is @p file and expect the one error @p msg. */
+static void expect_secret_error(const char *file, const char *msg)
+{
+	char extra[512], want[512];
+
+	snprintf(extra, sizeof(extra),
+		 ",\n \"transfer\": {\"keys\": [{\"name\": \"k\", \"algorithm\": \"hmac-sha256\", "
+		 "\"secret_file\": \"%s\"}]}",
+		 file);
+	put_main(base_balancer, extra);
+	snprintf(want, sizeof(want), "steerd.json:10:81: transfer.keys[0].secret_file: %s", msg);
+	EXPECT_ERRORS(want);
+}
+
+static void test_xfr_secret_file_errors(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"  \n",
+		"c2VjcmV0LXNlY3JldC1zZWNyZXQ",
+		"c2Vj!mV0",
+		"secret \"c2VjcmV0\n",
+		"key \"k\" { secret \"\"; };",
+		"====",
+	};
+	const char *msg = "k.key must hold a base64 secret, alone or as `secret \"...\";` (BIND) "
+			  "or `secret: ...` (Knot)";
+	char big[STEER_XFR_SECRET_FILE_MAX + 1];
+
+	(void)state;
+	put_bytes("group.key", xfr_secret, sizeof(xfr_secret) - 1, 0640);
+	expect_secret_error("group.key", "group.key is readable by other users; chmod 600 it");
+	expect_secret_error("missing.key", "cannot read missing.key: No such file or directory");
+	expect_secret_error("pools", "cannot read pools: not a regular file (a directory)");
+	assert_int_equal(mkfifo("fifo.key", 0600), 0); /* no writer: a blocking open hangs */
+	expect_secret_error("fifo.key", "cannot read fifo.key: not a regular file (a FIFO)");
+	memset(big, 'A', sizeof(big));
+	put_bytes("big.key", big, sizeof(big), 0600);
+	expect_secret_error("big.key", "big.key is larger than 4096 bytes");
+	expect_secret_error("", "must not be empty");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put_bytes("k.key", bad[i], strlen(bad[i]), 0600);
+		expect_secret_error("k.key", msg);
+	}
+	put_bytes("k.key", "c2Vj\0mV0", 8, 0600);
+	expect_secret_error("k.key", msg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1557,6 +1744,10 @@ int main(void)
 		T(test_cookies_rrl_values),
 		T(test_cookies_rrl_errors),
 		T(test_rrl_whitelist_limit),
+		T(test_xfr_values),
+		T(test_xfr_defaults),
+		T(test_xfr_errors),
+		T(test_xfr_secret_file_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
