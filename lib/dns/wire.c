@@ -55,18 +55,11 @@ static int parse_qname(struct steer_dns_query *q, size_t *off)
 	return 0;
 }
 
-/* Skip a possibly compressed name in the additional section. The root name may be
- * written as a pointer to a zero byte (RFC 1035 §4.1.4 allows a pointer for any name). */
-static int skip_name(const uint8_t *p, size_t len, size_t *off, bool *is_root)
+/* Skip a possibly compressed name of a record after the question. */
+static int skip_name(const uint8_t *p, size_t len, size_t *off)
 {
 	size_t o = *off;
 
-	*is_root = o < len && p[o] == 0;
-	if (o + 1 < len && (p[o] & 0xc0) == 0xc0) {
-		size_t to = ((size_t)(p[o] & 0x3f) << 8) | p[o + 1];
-
-		*is_root = to < len && p[to] == 0;
-	}
 	for (;;) {
 		uint8_t l;
 
@@ -89,7 +82,9 @@ static int skip_name(const uint8_t *p, size_t len, size_t *off, bool *is_root)
 	return 0;
 }
 
-/* RFC 6891 §6.1: one OPT at most, owner root; options must fit the RDATA exactly. */
+/* RFC 6891 §6.1: one OPT at most; options must fit the RDATA exactly. Its owner should be
+ * the root (§6.1.2), but nothing of the OPT depends on it: another owner is read like the
+ * root, as Knot does, so the answer carries an OPT (a FORMERR without one would break §7). */
 static int parse_opt(struct steer_dns_query *q, size_t rd, uint16_t rdlen, uint16_t cls,
 		     uint32_t ttl)
 {
@@ -124,15 +119,14 @@ static int parse_opt(struct steer_dns_query *q, size_t rd, uint16_t rdlen, uint1
 }
 
 /* Skip @p skip records (answer and authority sections), then read the additional
- * section (@p arcount records) for the OPT, which is valid there only. */
+ * section (@p arcount records) for the OPT, which is valid there only (RFC 6891 §6.1.1). */
 static int parse_records(struct steer_dns_query *q, size_t off, uint32_t skip, uint16_t arcount)
 {
 	for (uint32_t i = 0; i < skip + arcount; i++) {
-		bool root;
 		uint16_t type, cls, rdlen;
 		uint32_t ttl;
 
-		if (skip_name(q->pkt, q->len, &off, &root) < 0 || off + 10 > q->len)
+		if (skip_name(q->pkt, q->len, &off) < 0 || off + 10 > q->len)
 			return -1;
 		type = get16(q->pkt + off);
 		cls = get16(q->pkt + off + 2);
@@ -141,8 +135,7 @@ static int parse_records(struct steer_dns_query *q, size_t off, uint32_t skip, u
 		off += 10;
 		if (off + rdlen > q->len)
 			return -1;
-		if (type == STEER_RR_OPT &&
-		    (i < skip || !root || parse_opt(q, off, rdlen, cls, ttl) < 0))
+		if (type == STEER_RR_OPT && (i < skip || parse_opt(q, off, rdlen, cls, ttl) < 0))
 			return -1;
 		off += rdlen;
 	}
@@ -185,11 +178,12 @@ enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
 	 * the FORMERR (RFC 6891 §7: a FORMERR to an EDNS query carries an OPT) */
 	if (qdcount == 0)
 		(void)parse_records(q, off, (uint32_t)ancount + nscount, arcount);
-	/* RFC 1995 §3: an IXFR query carries the client's SOA in the authority section; it
-	 * must parse so that the client gets NOTIMP (no zone transfers), not FORMERR */
-	if (!q->has_question || ancount != 0 || (nscount != 0 && q->qtype != STEER_RR_IXFR))
+	if (!q->has_question)
 		return STEER_DNS_FORMERR;
-	if (parse_records(q, off, nscount, arcount) < 0)
+	/* records in the answer and authority sections of a query (an IXFR's SOA, RFC 1995
+	 * §3, or anything else: RFC 1035 does not forbid them) are skipped, as Knot does;
+	 * they must parse, and an OPT among them is FORMERR */
+	if (parse_records(q, off, (uint32_t)ancount + nscount, arcount) < 0)
 		return STEER_DNS_FORMERR;
 	return STEER_DNS_OK;
 }

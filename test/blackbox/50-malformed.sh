@@ -41,13 +41,45 @@ def expect_rcode(what, pkt, rcode, echo_question=None, opcode=0, via=(udp, tcp))
             expect_eq(w + ": question echoed", r.raw[12:r.question_end], echo_question)
             expect_eq(w + ": qdcount", r.counts[0], 1 if echo_question else 0)
 
+SOA_RDATA = (wire_name("ns1.lb.example.test") + wire_name("hostmaster.example.test") +
+             struct.pack("!IIIII", 2026112701, 3600, 600, 604800, 60))
+
+def expect_soa(what, pkt, edns=False, via=(udp, tcp)):
+    """Answered like the plain SOA query: NOERROR, AA, the question echoed, the SOA alone
+    in the answer section, and a root OPT (payload 1232) if edns."""
+    for send in via:
+        raw = send(pkt)
+        w = "%s (%s)" % (what, send.__name__)
+        if raw is None:
+            fail(w + ": no answer")
+            continue
+        r = parse(raw)
+        expect_eq(w + ": id/qr/aa/rcode/counts", (r.id, r.qr, r.aa, r.rcode_name(), r.counts),
+                  (struct.unpack("!H", pkt[:2])[0], True, True, "NOERROR", (1, 1, 0, 1 if edns else 0)))
+        expect_eq(w + ": question echoed", r.raw[12:r.question_end], GOOD_Q)
+        expect_eq(w + ": the SOA", [rr[:5] for rr in r.answer],
+                  [("lb.example.test.", 6, 1, 3600, SOA_RDATA)])
+        expect_eq(w + ": OPT", r.opt[:4] if r.opt else None,
+                  (".", 41, 1232, 0) if edns else None)
+
+# records in the answer or authority section of a query are skipped, as Knot does (RFC
+# 1035 does not forbid them); they must parse, and an OPT among them is FORMERR
+A_RR = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 0, 4) + b"\1\2\3\4"
+SOA_RR = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 0, 22) + b"\0" * 22
+expect_soa("ANCOUNT 1 (an A record)", header(0x0105, an=1) + GOOD_Q + A_RR)
+expect_soa("NSCOUNT 1 (an A record)", header(0x0106, ns=1) + GOOD_Q + A_RR)
+expect_soa("NSCOUNT 1 (an SOA), then an OPT", header(0x0108, ns=1, ar=1) + GOOD_Q + SOA_RR + opt_rr(), edns=True)
+expect_soa("ANCOUNT 1, NSCOUNT 1, then an OPT", header(0x0109, an=1, ns=1, ar=1) + GOOD_Q + A_RR + SOA_RR + opt_rr(), edns=True)
+expect_rcode("ANCOUNT 1, nothing there", header(0x010a, an=1) + GOOD_Q, "FORMERR", GOOD_Q)
+expect_rcode("OPT in the answer section", header(0x010b, an=1) + GOOD_Q + opt_rr(), "FORMERR", GOOD_Q)
+expect_rcode("OPT in the authority section", header(0x010c, ns=1) + GOOD_Q + opt_rr(), "FORMERR", GOOD_Q)
+expect_rcode("ANCOUNT 1, record cut short", header(0x010d, an=1) + GOOD_Q + A_RR[:-1], "FORMERR", GOOD_Q)
+
 # the header's counts do not match a single question
 expect_rcode("QDCOUNT 0", header(0x0101, qd=0), "FORMERR", b"")
 expect_rcode("QDCOUNT 0 with a question after", header(0x0102, qd=0) + GOOD_Q, "FORMERR", b"")
 expect_rcode("QDCOUNT 2", header(0x0103, qd=2) + GOOD_Q + GOOD_Q, "FORMERR", b"")
 expect_rcode("QDCOUNT 2, one question", header(0x0104, qd=2) + GOOD_Q, "FORMERR", b"")
-expect_rcode("ANCOUNT 1", header(0x0105, an=1) + GOOD_Q + b"\0" + struct.pack("!HHIH", 1, 1, 0, 4) + b"\1\2\3\4", "FORMERR")
-expect_rcode("NSCOUNT 1 on an A query", header(0x0106, ns=1) + GOOD_Q + b"\0" + struct.pack("!HHIH", 1, 1, 0, 4) + b"\1\2\3\4", "FORMERR")
 expect_rcode("ARCOUNT 1, nothing there", header(0x0107, ar=1) + GOOD_Q, "FORMERR")
 # the question itself is broken
 expect_rcode("question cut in the name", header(0x0201) + GOOD_Q[:5], "FORMERR", b"")
@@ -72,7 +104,9 @@ expect_rcode("two OPTs", header(0x0301, ar=2) + GOOD_Q + o + o, "FORMERR", GOOD_
 expect_rcode("option length past RDATA", header(0x0302, ar=1) + GOOD_Q + opt_rr(options=struct.pack("!HH", 3, 9), rdlen=4), "FORMERR", GOOD_Q)
 expect_rcode("half an option header", header(0x0303, ar=1) + GOOD_Q + opt_rr(options=b"\0\3"), "FORMERR", GOOD_Q)
 expect_rcode("RDLENGTH past the packet", header(0x0304, ar=1) + GOOD_Q + opt_rr(rdlen=8), "FORMERR", GOOD_Q)
-expect_rcode("OPT owner not root", header(0x0305, ar=1) + GOOD_Q + b"\1x" + opt_rr()[0:], "FORMERR", GOOD_Q)
+# an OPT owner other than the root is read like the root, as Knot does
+expect_soa("OPT owner not root", header(0x0305, ar=1) + GOOD_Q + b"\1x" + opt_rr(), edns=True)
+expect_soa("OPT owner a pointer to the question", header(0x0307, ar=1) + GOOD_Q + b"\xc0\x0c" + opt_rr()[1:], edns=True)
 expect_rcode("OPT cut in its header", header(0x0306, ar=1) + GOOD_Q + o[:7], "FORMERR", GOOD_Q)
 
 # other opcodes: NOTIMP, the opcode and the question echoed

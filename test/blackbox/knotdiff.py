@@ -644,13 +644,6 @@ RULES = [
     Rule("deliberate", "D12 owner names below the question's suffix keep the zone's case",
          lambda c, i, s, k: True, patch=lower_names),
     # known: to fix (steerd bugs) and to align (allowed, but Knot's answer is wanted)
-    Rule("known", "F3 OPT with a non-root owner: FORMERR without an OPT (RFC 6891 section 7); "
-         "Knot ignores the owner",
-         lambda c, i, s, k: c.label.startswith("OPT owner"), ALL_RECORDS | {"edns"}),
-    Rule("known", "A1 records in the answer or authority section of a query: FORMERR "
-         "(Knot ignores them)",
-         lambda c, i, s, k: (i.get("an") or i.get("ns")) and i.get("opcode") == 0 and
-         s.get("rcode") == "1", ALL_RECORDS | {"edns"}),
     Rule("known", "A2 QTYPE 0: FORMERR (Knot: NOTIMP)",
          lambda c, i, s, k: i.get("qtype") == 0, {"rcode"}),
     Rule("known", "A3 QTYPE OPT, TSIG, MAILB, MAILA: FORMERR or NOTIMP (Knot: an ordinary "

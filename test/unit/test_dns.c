@@ -71,10 +71,44 @@ static void test_formerr(void **state)
 	pkt[12] = 0xc0;
 	pkt[13] = 0x0c;
 	assert_int_equal(steer_dns_parse_query(pkt, sizeof(base_query), &q), STEER_DNS_FORMERR);
-	/* ANCOUNT 1 in a query */
+	/* ANCOUNT 1 in a query, but no record after the question */
 	memcpy(pkt, base_query, sizeof(base_query));
 	pkt[7] = 1;
 	assert_int_equal(steer_dns_parse_query(pkt, sizeof(base_query), &q), STEER_DNS_FORMERR);
+}
+
+/* Records in the answer and authority sections of a query are skipped, as Knot does (RFC
+ * 1035 does not forbid them); the OPT after them is read; an OPT among them is FORMERR. */
+static void test_records_in_query(void **state)
+{
+	/* "a" A 1.2.3.4, then a root OPT with payload 1232 */
+	static const uint8_t a_rr[] = {1, 'a', 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4};
+	static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+	struct steer_dns_query q;
+	uint8_t extra[sizeof(a_rr) + sizeof(opt)];
+	uint8_t pkt[128];
+	size_t len;
+
+	(void)state;
+	memcpy(extra, a_rr, sizeof(a_rr));
+	memcpy(extra + sizeof(a_rr), opt, sizeof(opt));
+	for (int sec = 0; sec < 2; sec++) {
+		len = build(pkt, extra, sizeof(extra), 1);
+		pkt[7 + 2 * sec] = 1; /* ANCOUNT 1, then NSCOUNT 1 */
+		assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
+		assert_int_equal(q.qtype, STEER_RR_A);
+		assert_true(q.edns);
+		assert_int_equal(q.edns_udp_size, 1232);
+		assert_int_equal(q.question_end, sizeof(base_query));
+	}
+	/* ANCOUNT 1 and NSCOUNT 1 with one record: the OPT is read as the authority record */
+	pkt[7] = 1;
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
+	/* the OPT in the answer section (RFC 6891 §6.1.1: additional only) */
+	len = build(pkt, opt, sizeof(opt), 0);
+	pkt[7] = 1;
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
+	assert_false(q.edns);
 }
 
 static void test_notimp(void **state)
@@ -96,7 +130,9 @@ static void test_edns(void **state)
 	static const uint8_t opt[] = {0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 4, 0, 3, 0, 0};
 	static const uint8_t opt_v1[] = {0, 0, 41, 0x02, 0, 0, 1, 0, 0, 0, 0};
 	static const uint8_t opt_bad_len[] = {0, 0, 41, 0x02, 0, 0, 0, 0, 0, 0, 4, 0, 3, 0, 9};
-	static const uint8_t opt_not_root[] = {1, 'x', 0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t opt_not_root[] = {1, 'x', 0, 0, 41, 2, 0, 0, 0, 0x80, 0, 0, 0};
+	/* owner: a pointer to the question name */
+	static const uint8_t opt_ptr_owner[] = {0xc0, 12, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0};
 	struct steer_dns_query q;
 	uint8_t pkt[128];
 	uint8_t two[22];
@@ -115,8 +151,16 @@ static void test_edns(void **state)
 	assert_int_equal(q.edns_udp_size, 512); /* RFC 6891 §6.2.5: below 512 means 512 */
 	len = build(pkt, opt_bad_len, sizeof(opt_bad_len), 1);
 	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
+	/* an owner other than the root is read like the root, as Knot does */
 	len = build(pkt, opt_not_root, sizeof(opt_not_root), 1);
-	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
+	assert_true(q.edns);
+	assert_true(q.edns_do);
+	assert_int_equal(q.edns_udp_size, 512);
+	len = build(pkt, opt_ptr_owner, sizeof(opt_ptr_owner), 1);
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
+	assert_true(q.edns);
+	assert_false(q.edns_do);
 	memcpy(two, opt_v1, 11);
 	memcpy(two + 11, opt_v1, 11);
 	len = build(pkt, two, sizeof(two), 2);
@@ -143,8 +187,9 @@ static void test_ixfr_and_notimp_opt(void **state)
 	pkt[sizeof(base_query) - 3] = STEER_RR_IXFR;
 	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
 	assert_int_equal(q.qtype, STEER_RR_IXFR);
-	pkt[sizeof(base_query) - 3] = STEER_RR_A; /* the same with type A: FORMERR */
-	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_FORMERR);
+	pkt[sizeof(base_query) - 3] = STEER_RR_A; /* the same with type A: skipped too */
+	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_OK);
+	assert_int_equal(q.qtype, STEER_RR_A);
 	len = build(pkt, opt, sizeof(opt), 1);
 	pkt[2] = (uint8_t)(pkt[2] | (4 << 3)); /* NOTIFY */
 	assert_int_equal(steer_dns_parse_query(pkt, len, &q), STEER_DNS_NOTIMP);
@@ -430,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_plain_query),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_formerr),
+		cmocka_unit_test(test_records_in_query),
 		cmocka_unit_test(test_notimp),
 		cmocka_unit_test(test_edns),
 		cmocka_unit_test(test_write_error),
