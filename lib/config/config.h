@@ -334,7 +334,7 @@ enum steer_serial_policy {
 /** A TSIG key (RFC 8945). A secret: never log @c secret_b64. */
 struct steer_xfr_key {
 	char *name;       /* key name, lower case, absolute (trailing dot) */
-	char *algorithm;  /* "hmac-sha256", "hmac-sha384", "hmac-sha512" or "hmac-sha1" */
+	char *algorithm;  /* "hmac-sha256", "hmac-sha512" or "hmac-sha1" (what ldns verifies) */
 	char *secret_b64; /* the secret (base64 text) read from secret_file */
 	struct steer_src_pos pos;
 };

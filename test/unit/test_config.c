@@ -1618,7 +1618,7 @@ static void test_xfr_errors(void **state)
 		"steerd.json:11:83: transfer.notify[3].key: key \"nope\" does not exist in "
 		"transfer.keys",
 		"steerd.json:12:41: transfer.keys[0].algorithm: must be one of \"hmac-sha256\", "
-		"\"hmac-sha384\", \"hmac-sha512\", \"hmac-sha1\"",
+		"\"hmac-sha512\", \"hmac-sha1\"",
 		"steerd.json:12:90: transfer.keys[1].name: duplicate key \"sec1.\" (also "
 		"transfer.keys[0])",
 		"steerd.json:12:155: transfer.keys[2]: missing required key \"algorithm\"",
