@@ -107,6 +107,39 @@ int ctl_cmd_version(struct ctl *ctl)
 	return rc;
 }
 
+/* Each balancer's failover worst case, and its failover_budget. */
+static int print_worst(const struct steer_config *cfg)
+{
+	static const char *const titles[] = {"BALANCER", "WORST CASE", "BUDGET", "HOW"};
+	struct ctl_table *t = ctl_table_new(4, titles);
+	int rc = t == NULL ? STEER_ENOMEM : 0;
+
+	for (size_t i = 0; i < cfg->n_balancers && rc == 0; i++) {
+		const struct steer_balancer *b = &cfg->balancers[i];
+		struct steer_failover_worst w;
+		char worst[32] = "unbounded", budget[32] = "-", how[512];
+		const char *cells[4] = {b->name, worst, budget, how};
+
+		steer_config_failover_worst(b, &w);
+		if (w.bounded)
+			snprintf(worst, sizeof(worst), "%llu s",
+				 (unsigned long long)(w.total_ms / 1000));
+		if (b->failover_budget_ms != 0)
+			snprintf(budget, sizeof(budget), "%u s", b->failover_budget_ms / 1000);
+		steer_config_failover_text(&w, how, sizeof(how));
+		if (w.bounded && w.pool != NULL)
+			snprintf(how + strlen(how), sizeof(how) - strlen(how), " (pool %s)",
+				 w.pool->name);
+		rc = ctl_table_add(t, cells);
+	}
+	if (rc == 0 && cfg->n_balancers > 0) {
+		printf("\nhow long clients can be sent to a dead site, at worst:\n");
+		ctl_table_print(t, stdout, 2);
+	}
+	ctl_table_free(t);
+	return rc;
+}
+
 int ctl_cmd_check(struct ctl *ctl)
 {
 	const char *path = ctl->config != NULL ? ctl->config : CTL_DEFAULT_CONFIG;
@@ -120,10 +153,12 @@ int ctl_cmd_check(struct ctl *ctl)
 		rc = steer_zone_new(cfg, &zone, &errs);
 	for (size_t i = 0; i < errs.n && i < errs.cap; i++)
 		fprintf(stderr, "%s\n", steer_err_format(&errs.v[i], line, sizeof(line)));
-	if (rc == 0)
+	if (rc == 0) {
 		printf("configuration ok: zone %s, %zu balancers, %zu pools, %zu origins\n",
 		       cfg->zone.name, cfg->n_balancers, cfg->n_pools, cfg->n_origins);
-	else if (errs.n == 0)
+		if (print_worst(cfg) != 0)
+			fprintf(stderr, "steerctl: out of memory\n");
+	} else if (errs.n == 0)
 		fprintf(stderr, "steerctl: %s: %s\n", path, steer_strerror(rc));
 	else
 		fprintf(stderr, "steerctl: %zu error%s in the configuration\n", errs.n,

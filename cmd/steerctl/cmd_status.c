@@ -12,11 +12,28 @@
 
 #define CELL 512 /* bytes of a formatted cell */
 
+/* "70 s", "70 s (budget 90 s)", "unbounded": how long clients can be sent to a dead site. */
+static const char *fmt_worst(const json_t *b, char *buf, size_t size)
+{
+	const json_t *worst = json_object_get(b, "worst_case_failover_s");
+	const json_t *budget = json_object_get(b, "failover_budget_s");
+	int n = 0;
+
+	if (json_is_integer(worst))
+		n = snprintf(buf, size, "%" PRId64 " s", (int64_t)json_integer_value(worst));
+	else
+		n = snprintf(buf, size, "%s", json_is_null(worst) ? "unbounded" : "-");
+	if (json_is_integer(budget) && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (budget %" PRId64 " s)",
+			 (int64_t)json_integer_value(budget));
+	return buf;
+}
+
 static int add_balancer(struct ctl_table *t, const json_t *b, int64_t now_ms)
 {
 	const json_t *pending = json_object_get(b, "failback_pending");
-	char ttl[24], since[32], line[CELL];
-	const char *cells[5];
+	char ttl[24], since[32], worst[48], line[CELL];
+	const char *cells[6];
 	int rc;
 
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ctl_jint(b, "ttl", 0));
@@ -25,6 +42,7 @@ static int add_balancer(struct ctl_table *t, const json_t *b, int64_t now_ms)
 	cells[2] = ctl_jstr(b, "reason", "-");
 	cells[3] = ttl;
 	cells[4] = ctl_fmt_age(now_ms, ctl_jint(b, "since_ms", 0), since, sizeof(since));
+	cells[5] = fmt_worst(b, worst, sizeof(worst));
 	rc = ctl_table_add(t, cells);
 	if (rc != 0 || !json_is_object(pending))
 		return rc;
@@ -35,9 +53,10 @@ static int add_balancer(struct ctl_table *t, const json_t *b, int64_t now_ms)
 
 static int print_balancers(const json_t *st, int64_t now_ms)
 {
-	static const char *const titles[] = {"NAME", "POOL", "REASON", "TTL", "SINCE"};
+	static const char *const titles[] = {"NAME", "POOL",  "REASON",
+					     "TTL",  "SINCE", "WORST CASE"};
 	const json_t *balancers = ctl_jarr(st, "balancers");
-	struct ctl_table *t = ctl_table_new(5, titles);
+	struct ctl_table *t = ctl_table_new(6, titles);
 	int rc = t == NULL ? STEER_ENOMEM : 0;
 
 	for (size_t i = 0; i < json_array_size(balancers) && rc == 0; i++)

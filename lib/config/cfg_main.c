@@ -47,15 +47,8 @@ static const char *const udp_keys[] = {"batch_wait_us", NULL};
 static const char *const affinity_keys[] = {"dns", "monitor", NULL};
 static const char *const api_keys[] = {"listen", "token_file", "public_read", NULL};
 static const char *const balancer_keys[] = {
-	"name",
-	"ttl",
-	"failover_ttl",
-	"steering_policy",
-	"default_pools",
-	"fallback_pool",
-	"failback",
-	"failback_hold",
-	NULL,
+	"name",          "ttl",      "failover_ttl",  "steering_policy", "default_pools",
+	"fallback_pool", "failback", "failback_hold", "failover_budget", NULL,
 };
 static const char *const policy_names[] = {"failover", "random", NULL};
 static const char *const failback_names[] = {"auto", "manual", NULL};
@@ -833,6 +826,7 @@ static void parse_balancer(struct cfg_ctx *c, json_t *obj, const char *path, siz
 	b->policy = (enum steer_policy)policy;
 	balancer_pools(c, obj, path, b);
 	balancer_failback(c, obj, path, b);
+	steer_cfg_budget(c, obj, path, b);
 }
 
 void steer_cfg_balancers(struct cfg_ctx *c, json_t *root)

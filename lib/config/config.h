@@ -181,6 +181,7 @@ struct steer_balancer {
 	 * pool, and how long it must stay healthy, continuously, before they do */
 	enum steer_failback failback;
 	uint32_t failback_hold_ms;
+	uint32_t failover_budget_ms; /* `failover_budget`: the worst case allowed; 0 = none */
 	struct steer_src_pos pos;
 };
 
@@ -427,5 +428,38 @@ void steer_config_free(struct steer_config *cfg);
  * Find a pool by name. @return borrowed pointer or NULL.
  */
 const struct steer_pool *steer_config_get_pool(const struct steer_config *cfg, const char *name);
+
+/**
+ * How long clients can be sent to a dead site through a balancer, at worst: the probes
+ * of the pool's monitor take @c detect_ms to mark its origins down (an attempt that
+ * hangs runs to its timeout, a probe still running when its next tick comes skips that
+ * tick), and an answer a resolver cached just before lives @c ttl_s longer.
+ */
+struct steer_failover_worst {
+	bool bounded;                  /* false: the pool has no monitor, so it never fails */
+	const struct steer_pool *pool; /* whose death gives the worst case (borrowed) */
+	uint32_t ttl_s;                /* TTL of the answers a resolver may hold */
+	uint32_t interval_ms;          /* until the first failed probe starts, at most */
+	uint32_t further;              /* failed probes after the first: consecutive_down - 1 */
+	uint32_t spacing_ms;           /* between two probes of a hung origin */
+	uint32_t attempts;             /* of one probe: retries + 1 */
+	uint32_t timeout_ms;           /* of one attempt */
+	uint64_t detect_ms;            /* interval + further x spacing + attempts x timeout */
+	uint64_t total_ms;             /* detect_ms + ttl_s */
+};
+
+/**
+ * The worst case of @p b (the `failover` policy: its first enabled pool, answered with
+ * `ttl`; `random`: the slowest of its pools). Pure; any thread.
+ * @param out  Receives it; @c out->pool borrows from the config.
+ */
+void steer_config_failover_worst(const struct steer_balancer *b, struct steer_failover_worst *out);
+
+/**
+ * The terms of @p w as text into @p buf: `ttl 30 s + 10 s interval + 1 x 20 s between
+ * failed probes + 2 x 5 s timeouts = 70 s`, or why it is unbounded. @return @p buf.
+ */
+const char *steer_config_failover_text(const struct steer_failover_worst *w, char *buf,
+				       size_t size);
 
 #endif

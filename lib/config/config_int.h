@@ -182,6 +182,12 @@ void steer_cfg_log(struct cfg_ctx *c, const json_t *root);
 void steer_cfg_main(struct cfg_ctx *c, json_t *root);
 /** `balancers` of the main file; pools must be loaded. */
 void steer_cfg_balancers(struct cfg_ctx *c, json_t *root);
+/**
+ * `failover_budget` of balancer @p b (object @p obj at @p path; its pools resolved): parse
+ * it, and report at its key when the worst case (steer_config_failover_worst()) is over.
+ */
+void steer_cfg_budget(struct cfg_ctx *c, const json_t *obj, const char *path,
+		      struct steer_balancer *b);
 /** One monitor file into @p m; earlier monitors are checked for duplicate names. */
 void steer_cfg_monitor(struct cfg_ctx *c, json_t *root, struct steer_monitor *m);
 /** One pool file into @p p; monitors must be loaded, earlier pools are checked for names. */

@@ -213,6 +213,22 @@ static void explain_ttl(const struct steer_balancer *b, enum steer_pool_reason r
 	add_step(steps, &w);
 }
 
+/* How long clients can be sent to a dead site, at worst, and the budget for it. */
+static void explain_worst(const struct steer_balancer *b, json_t *steps)
+{
+	struct steer_failover_worst w;
+	struct why pw = {0};
+	char text[512];
+
+	steer_config_failover_worst(b, &w);
+	why_add(&pw, "worst case failover: %s", steer_config_failover_text(&w, text, sizeof(text)));
+	if (w.bounded && w.pool != NULL)
+		why_add(&pw, " (pool %s)", w.pool->name);
+	if (b->failover_budget_ms != 0)
+		why_add(&pw, ", within failover_budget %u s", b->failover_budget_ms / 1000);
+	add_step(steps, &pw);
+}
+
 /* Every step for balancer @p b. */
 static void explain_balancer(const struct steer_loop *l, const struct steer_balancer *b, int family,
 			     const struct steer_client *client,
@@ -244,6 +260,7 @@ static void explain_balancer(const struct steer_loop *l, const struct steer_bala
 		explain_origins(l, p, family, client, snap, reason == STEER_POOL_FAIL_OPEN, steps);
 	if (family != 0)
 		explain_ttl(b, reason, steps);
+	explain_worst(b, steps);
 }
 
 /* Parse the request; @return 0 or -EINVAL with @p err set. */
@@ -397,6 +414,7 @@ int steer_loop_explain(struct steer_loop *l, const struct steer_zone *zone, cons
 			continue;
 		if (bal == NULL) {
 			bal = b->name;
+			loop_put_failover_worst(doc, b);
 			json_object_set_new(doc, "policy",
 					    json_string(b->policy == STEER_POLICY_RANDOM
 								? "random"
@@ -408,8 +426,11 @@ int steer_loop_explain(struct steer_loop *l, const struct steer_zone *zone, cons
 		json_array_append_new(steps, json_string("no balancer: static records of the zone "
 							 "(or none) answer this name"));
 	json_object_set_new(doc, "balancer", bal != NULL ? json_string(bal) : json_null());
-	if (bal == NULL)
+	if (bal == NULL) {
 		json_object_set_new(doc, "policy", json_null());
+		json_object_set_new(doc, "worst_case_failover_s", json_null());
+		json_object_set_new(doc, "failover_budget_s", json_null());
+	}
 	json_object_set(doc, "steps", steps);
 out:
 	pthread_mutex_unlock(&l->lk);

@@ -108,6 +108,12 @@ bool loop_failback_decide(struct steer_loop *l, size_t i, struct steer_health_sn
 int64_t loop_failback_at(const struct steer_loop *l, size_t i,
 			 const struct steer_health_snapshot *snap, int64_t now_ms);
 
+/**
+ * Add `worst_case_failover_s` (null: never detected) and `failover_budget_s` (null: none)
+ * of balancer @p b to @p obj: how long clients can be sent to a dead site, at worst.
+ */
+void loop_put_failover_worst(json_t *obj, const struct steer_balancer *b);
+
 /** JSON of an override, or null when none. */
 json_t *loop_ovr_json(const struct ovr *o);
 

@@ -31,6 +31,20 @@ static json_t *pending_json(const struct steer_loop *l, size_t i,
 			 loop_failback_text(l, i, snap, now_ms, text, sizeof(text)));
 }
 
+void loop_put_failover_worst(json_t *obj, const struct steer_balancer *b)
+{
+	struct steer_failover_worst w;
+
+	steer_config_failover_worst(b, &w);
+	json_object_set_new(obj, "worst_case_failover_s",
+			    w.bounded ? json_integer((json_int_t)(w.total_ms / 1000))
+				      : json_null());
+	json_object_set_new(obj, "failover_budget_s",
+			    b->failover_budget_ms != 0
+				    ? json_integer((json_int_t)(b->failover_budget_ms / 1000))
+				    : json_null());
+}
+
 static json_t *balancer_json(const struct steer_loop *l, size_t i,
 			     const struct steer_health_snapshot *snap, int64_t now_ms)
 {
@@ -114,8 +128,13 @@ json_t *steer_loop_status(struct steer_loop *l, int64_t now_ms)
 	snap = loop_build_snapshot(l);
 	if (snap == NULL || bals == NULL || pools == NULL)
 		goto out;
-	for (size_t i = 0; i < l->cfg->n_balancers; i++)
-		json_array_append_new(bals, balancer_json(l, i, snap, now_ms));
+	for (size_t i = 0; i < l->cfg->n_balancers; i++) {
+		json_t *b = balancer_json(l, i, snap, now_ms);
+
+		if (b != NULL)
+			loop_put_failover_worst(b, &l->cfg->balancers[i]);
+		json_array_append_new(bals, b);
+	}
 	for (size_t i = 0; i < l->cfg->n_pools; i++)
 		json_array_append_new(pools, pool_json(l, &l->cfg->pools[i], snap));
 	doc = json_pack("{s:s, s:s, s:I, s:O, s:O}", "version", STEER_VERSION, "zone",

@@ -1002,6 +1002,197 @@ static void test_failback_errors(void **state)
 		"steering_policy \"failover\"");
 }
 
+/* ---- failover budget ----------------------------------------------------------------- */
+
+/* A failover balancer over one pool probed by a monitor of these settings (0: no monitor). */
+struct worst_case {
+	char mon_name[8];
+	char pool_name[16];
+	struct steer_monitor mon;
+	struct steer_pool pool;
+	const struct steer_pool *pools[1];
+	struct steer_balancer bal;
+};
+
+static void worst_setup(struct worst_case *t, uint32_t ttl_s, uint32_t interval_s,
+			uint32_t timeout_s, uint32_t retries, uint32_t down)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->mon_name, sizeof(t->mon_name), "m");
+	snprintf(t->pool_name, sizeof(t->pool_name), "web");
+	t->mon.name = t->mon_name;
+	t->mon.interval_ms = interval_s * 1000;
+	t->mon.timeout_ms = timeout_s * 1000;
+	t->mon.retries = retries;
+	t->mon.consecutive_down = down;
+	t->pool.name = t->pool_name;
+	t->pool.enabled = true;
+	t->pool.monitor = interval_s != 0 ? &t->mon : NULL;
+	t->pools[0] = &t->pool;
+	t->bal.ttl_s = ttl_s;
+	t->bal.pools = t->pools;
+	t->bal.n_pools = 1;
+}
+
+/* The worst case of @p t in ms, and its text compared with @p text. */
+static uint64_t worst_of(const struct worst_case *t, const char *text)
+{
+	struct steer_failover_worst w;
+	char buf[512];
+
+	steer_config_failover_worst(&t->bal, &w);
+	assert_ptr_equal(w.pool, &t->pool);
+	assert_string_equal(steer_config_failover_text(&w, buf, sizeof(buf)), text);
+	return w.bounded ? w.total_ms : UINT64_MAX;
+}
+
+static void test_failover_worst_case(void **state)
+{
+	struct worst_case t;
+
+	(void)state;
+	/* defaults: the retry of a hung probe runs to 10 s = interval, so the tick at 10 s is
+	 * skipped and the second failed probe starts 20 s after the first */
+	worst_setup(&t, 30, 10, 5, 1, 2);
+	assert_int_equal(worst_of(&t, "ttl 30 s + 10 s interval + 1 × 20 s between failed "
+				      "probes + 2 × 5 s timeouts = 70 s"),
+			 70000);
+	/* 2 × 4 s < 10 s: no tick skipped */
+	worst_setup(&t, 30, 10, 4, 1, 2);
+	assert_int_equal(worst_of(&t, "ttl 30 s + 10 s interval + 1 × 10 s between failed "
+				      "probes + 2 × 4 s timeouts = 58 s"),
+			 58000);
+	/* timeout = interval without retries: every other tick */
+	worst_setup(&t, 60, 5, 5, 0, 3);
+	assert_int_equal(worst_of(&t, "ttl 60 s + 5 s interval + 2 × 10 s between failed "
+				      "probes + 5 s timeout = 90 s"),
+			 90000);
+	/* one failure marks it down */
+	worst_setup(&t, 0, 1, 1, 0, 1);
+	assert_int_equal(worst_of(&t, "ttl 0 s + 1 s interval + 1 s timeout = 2 s"), 2000);
+	/* no monitor: never detected */
+	worst_setup(&t, 30, 0, 0, 0, 0);
+	assert_int_equal(worst_of(&t, "pool web has no monitor: a dead origin is never detected"),
+			 UINT64_MAX);
+}
+
+static void test_failover_worst_pools(void **state)
+{
+	struct worst_case a, b;
+	const struct steer_pool *pools[2];
+	struct steer_failover_worst w;
+
+	(void)state;
+	worst_setup(&a, 30, 10, 5, 1, 2); /* 70 s */
+	worst_setup(&b, 30, 10, 5, 1, 4); /* 30 + 10 + 3 × 20 + 10 = 110 s */
+	snprintf(b.pool_name, sizeof(b.pool_name), "backup");
+	pools[0] = &a.pool;
+	pools[1] = &b.pool;
+	a.bal.pools = pools;
+	a.bal.n_pools = 2;
+	/* failover: the first pool answers, so its death is the one clients see */
+	steer_config_failover_worst(&a.bal, &w);
+	assert_ptr_equal(w.pool, &a.pool);
+	assert_int_equal(w.total_ms, 70000);
+	/* ... unless it is disabled */
+	a.pool.enabled = false;
+	steer_config_failover_worst(&a.bal, &w);
+	assert_ptr_equal(w.pool, &b.pool);
+	assert_int_equal(w.total_ms, 110000);
+	/* random: every pool answers with ttl; the slowest decides, unmonitored is worst */
+	a.pool.enabled = true;
+	a.bal.policy = STEER_POLICY_RANDOM;
+	steer_config_failover_worst(&a.bal, &w);
+	assert_ptr_equal(w.pool, &b.pool);
+	b.pool.monitor = NULL;
+	steer_config_failover_worst(&a.bal, &w);
+	assert_ptr_equal(w.pool, &b.pool);
+	assert_false(w.bounded);
+}
+
+static void test_failover_budget_values(void **state)
+{
+	struct steer_config *cfg;
+
+	(void)state;
+	/* the base tree: pool web, monitor http with the defaults: 30 s ttl + 40 s = 70 s */
+	put_main("{\"name\": \"a\", \"default_pools\": [\"web\"], \"failover_budget\": 70},\n"
+		 "    {\"name\": \"b\", \"default_pools\": [\"web\"], \"failover_budget\": "
+		 "\"70s\"},\n"
+		 "    {\"name\": \"c\", \"default_pools\": [\"web\"], \"failover_budget\": "
+		 "\"2m\"},\n"
+		 "    {\"name\": \"d\", \"default_pools\": [\"web\"], \"failover_budget\": "
+		 "\"1h\"},\n"
+		 "    {\"name\": \"e\", \"default_pools\": [\"web\"], \"failover_budget\": "
+		 "\"7d\"},\n"
+		 "    {\"name\": \"f\", \"default_pools\": [\"backup\"]}",
+		 "");
+	cfg = load_ok("steerd.json");
+	assert_int_equal(cfg->balancers[0].failover_budget_ms, 70000);
+	assert_int_equal(cfg->balancers[1].failover_budget_ms, 70000);
+	assert_int_equal(cfg->balancers[2].failover_budget_ms, 120000);
+	assert_int_equal(cfg->balancers[3].failover_budget_ms, 3600000);
+	assert_int_equal(cfg->balancers[4].failover_budget_ms, 7 * 86400000u);
+	assert_int_equal(cfg->balancers[5].failover_budget_ms, 0); /* none: no check */
+	steer_config_free(cfg);
+}
+
+static void test_failover_budget_errors(void **state)
+{
+	(void)state;
+	put("monitors/fast.json", "{\"name\": \"fast\", \"type\": \"tcp\", \"port\": 80, "
+				  "\"interval\": 5, \"timeout\": 2, \"retries\": 0}\n");
+	put("pools/quick.json", "{\"name\": \"quick\", \"monitor\": \"fast\", "
+				"\"origins\": [{\"name\": \"a\", \"address\": \"192.0.2.9\"}]}\n");
+	put_main("{\"name\": \"a\", \"default_pools\": [\"web\"], \"failover_budget\": \"30s\"},\n"
+		 "    {\"name\": \"b\", \"default_pools\": [\"web\"], \"failover_budget\": 50},\n"
+		 "    {\"name\": \"c\", \"default_pools\": [\"quick\"], \"ttl\": 60, "
+		 "\"failover_budget\": \"1m\"},\n"
+		 "    {\"name\": \"d\", \"default_pools\": [\"backup\", \"web\"], "
+		 "\"failover_budget\": 3600},\n"
+		 "    {\"name\": \"e\", \"default_pools\": [\"web\"], \"failover_budget\": "
+		 "\"30x\"},\n"
+		 "    {\"name\": \"f\", \"default_pools\": [\"web\"], \"failover_budget\": 0},\n"
+		 "    {\"name\": \"g\", \"default_pools\": [\"web\"], \"failover_budget\": "
+		 "\"8d\"},\n"
+		 "    {\"name\": \"h\", \"default_pools\": [\"web\"], \"failover_budget\": 1.5}",
+		 "");
+	EXPECT_ERRORS(
+		"steerd.json:8:45: balancers[0].failover_budget: failover budget exceeded: ttl 30 "
+		"s "
+		"+ 10 s interval + 1 × 20 s between failed probes + 2 × 5 s timeouts = 70 s > 30 s "
+		"budget (pool web): monitor http alone takes 40 s to detect a dead origin: keep "
+		"(retries + 1) × timeout of monitor http below its interval (now 2 × 5 s ≥ 10 s: a "
+		"hung probe skips the next tick), or lower its interval or consecutive_down",
+		"steerd.json:9:45: balancers[1].failover_budget: failover budget exceeded: ttl 30 "
+		"s "
+		"+ 10 s interval + 1 × 20 s between failed probes + 2 × 5 s timeouts = 70 s > 50 s "
+		"budget (pool web): lower ttl to 10 s, or detect sooner: keep (retries + 1) × "
+		"timeout of monitor http below its interval (now 2 × 5 s ≥ 10 s: a hung probe "
+		"skips "
+		"the next tick), or lower its interval or consecutive_down",
+		"steerd.json:10:58: balancers[2].failover_budget: failover budget exceeded: ttl 60 "
+		"s "
+		"+ 5 s interval + 1 × 5 s between failed probes + 2 s timeout = 72 s > 60 s budget "
+		"(pool quick): lower ttl to 48 s, or detect sooner: lower the probe interval or "
+		"consecutive_down of monitor fast",
+		"steerd.json:11:55: balancers[3].failover_budget: failover budget exceeded: pool "
+		"backup has no monitor, so a dead origin is never detected: give the pool a "
+		"monitor",
+		"steerd.json:12:64: balancers[4].failover_budget: must be a duration from 1 s to 7 "
+		"d: "
+		"30, \"30s\", \"5m\" or \"1h\"",
+		"steerd.json:13:64: balancers[5].failover_budget: must be a duration from 1 s to 7 "
+		"d: "
+		"30, \"30s\", \"5m\" or \"1h\"",
+		"steerd.json:14:64: balancers[6].failover_budget: must be a duration from 1 s to 7 "
+		"d: "
+		"30, \"30s\", \"5m\" or \"1h\"",
+		"steerd.json:15:64: balancers[7].failover_budget: must be a duration from 1 s to 7 "
+		"d: "
+		"30, \"30s\", \"5m\" or \"1h\"");
+}
+
 /* ---- files that are not regular files ------------------------------------------------ */
 
 /*
@@ -1729,6 +1920,10 @@ int main(void)
 		T(test_api_token_content_errors),
 		T(test_failback_values),
 		T(test_failback_errors),
+		T(test_failover_worst_case),
+		T(test_failover_worst_pools),
+		T(test_failover_budget_values),
+		T(test_failover_budget_errors),
 		T(test_fifo_pool_file),
 		T(test_fifo_main_file),
 		T(test_fifo_zone_file_and_ca_file),
