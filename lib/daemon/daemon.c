@@ -23,6 +23,7 @@
 #include "daemon/metrics_int.h"
 #include "daemon/notify_int.h"
 #include "daemon/page_int.h"
+#include "daemon/restart_int.h"
 #include "daemon/sdnotify_int.h"
 #include "health/health.h"
 #include "server/server.h"
@@ -215,41 +216,6 @@ static void old_config_free(void *arg)
 	free(old);
 }
 
-static bool same_listen(const struct steer_listen *a, size_t na, const struct steer_listen *b,
-			size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i].text, b[i].text) != 0)
-			return false;
-	return true;
-}
-
-static bool same_restart_settings(const struct steer_config *a, const struct steer_config *b)
-{
-	if (a->workers != b->workers || a->tcp_max_clients != b->tcp_max_clients ||
-	    a->udp_batch_wait_us != b->udp_batch_wait_us ||
-	    a->tcp_idle_timeout_ms != b->tcp_idle_timeout_ms ||
-	    a->tcp_query_timeout_ms != b->tcp_query_timeout_ms ||
-	    a->tcp_max_per_source != b->tcp_max_per_source ||
-	    !same_listen(a->listen, a->n_listen, b->listen, b->n_listen))
-		return false;
-	return a->cpus_dns.n == b->cpus_dns.n &&
-	       (a->cpus_dns.n == 0 ||
-		memcmp(a->cpus_dns.cpu, b->cpus_dns.cpu, a->cpus_dns.n * sizeof(uint16_t)) == 0);
-}
-
-static bool same_api_settings(const struct steer_config *a, const struct steer_config *b)
-{
-	const char *ta = a->api.token_file != NULL ? a->api.token_file : "";
-	const char *tb = b->api.token_file != NULL ? b->api.token_file : "";
-
-	return a->api.enabled == b->api.enabled && a->api.public_read == b->api.public_read &&
-	       strcmp(ta, tb) == 0 &&
-	       same_listen(a->api.listen, a->api.n_listen, b->api.listen, b->api.n_listen);
-}
-
 static bool same_store_settings(const struct steer_config *a, const struct steer_config *b)
 {
 	return strcmp(a->state_path, b->state_path) == 0 &&
@@ -354,11 +320,8 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	pthread_mutex_lock(&d->lk);
 	sdnotify_reloading();
 	rc = load(d->path, &cfg, &zone, errs);
-	if (rc == 0 && !same_restart_settings(d->cfg, cfg))
-		log_warn("reload: listen, workers, tcp, udp and affinity.dns settings take effect "
-			 "only after a restart");
-	if (rc == 0 && !same_api_settings(d->cfg, cfg))
-		log_warn("reload: api settings take effect only after a restart");
+	if (rc == 0)
+		daemon_warn_restart(d->cfg, cfg);
 	if (rc == 0 && switch_to(d, cfg, zone) < 0) {
 		steer_zone_free(zone);
 		steer_config_free(cfg);

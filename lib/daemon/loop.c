@@ -72,8 +72,9 @@ static void balancer_state(const struct steer_balancer *bal,
 		snprintf(out, size, "%s%s", why[reason], p != NULL ? p->name : "-");
 }
 
+/* @p why: the reason recorded, or NULL for the health's own (override, disabled, count). */
 static void update_pool(struct steer_loop *l, size_t i, const struct steer_health_snapshot *snap,
-			int64_t now_ms, bool record)
+			int64_t now_ms, bool record, const char *why)
 {
 	const struct steer_pool *p = &l->cfg->pools[i];
 	bool ok = steer_pool_is_healthy(p, snap);
@@ -88,7 +89,9 @@ static void update_pool(struct steer_loop *l, size_t i, const struct steer_healt
 	copy_str(ev.pool, sizeof(ev.pool), p->name);
 	copy_str(ev.from, sizeof(ev.from), ok ? "unhealthy" : "healthy");
 	copy_str(ev.to, sizeof(ev.to), ok ? "healthy" : "unhealthy");
-	if (l->p_ovr[i].state != STEER_OVERRIDE_NONE)
+	if (why != NULL)
+		copy_str(ev.reason, sizeof(ev.reason), why);
+	else if (l->p_ovr[i].state != STEER_OVERRIDE_NONE)
 		snprintf(ev.reason, sizeof(ev.reason), "operator override: %s",
 			 steer_override_name((enum steer_override)l->p_ovr[i].state));
 	else if (!p->enabled)
@@ -166,7 +169,7 @@ static void publish(struct steer_loop *l, const struct steer_pool *changed, int6
 		emit(l, first);
 	for (size_t i = 0; i < l->cfg->n_pools; i++) {
 		if (changed == NULL || i == changed->index)
-			update_pool(l, i, snap, now_ms, true);
+			update_pool(l, i, snap, now_ms, true, NULL);
 	}
 	for (size_t k = 0; k < n_bal; k++)
 		update_balancer(l, u != NULL ? u->bal[k] : k, snap, now_ms, true, why);
@@ -496,9 +499,12 @@ static int settle(struct steer_loop *l, bool record)
 	for (size_t i = 0; i < l->cfg->n_pools; i++) {
 		bool ok = steer_pool_is_healthy(&l->cfg->pools[i], snap);
 
-		if (l->pool[i].since_ms == 0 || ok != l->pool[i].ok) {
+		if (l->pool[i].since_ms == 0) { /* new: nothing to compare with */
 			l->pool[i].ok = ok;
 			l->pool[i].since_ms = now;
+		} else {
+			/* an operator's edit (disabled, drained by weight 0) is history too */
+			update_pool(l, i, snap, now, record, "reload");
 		}
 	}
 	for (size_t i = 0; i < l->cfg->n_balancers; i++) {
