@@ -6,7 +6,7 @@
 # own PID (systemd's default NotifyAccess=main drops others) and carries a STATUS= line.
 source "$(dirname "$0")/lib.sh"
 
-if ! ldd "$STEERD" | grep -q 'libsystemd\.so'; then
+if [[ $(ldd "$STEERD") != *libsystemd.so* ]]; then
 	echo "FAIL: $STEERD is not linked with libsystemd: its sd_notify calls are no-ops" \
 		"(install libsystemd-dev, or configure with -DSTEER_SYSTEMD=ON)" >&2
 	exit 1
