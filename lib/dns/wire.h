@@ -41,6 +41,7 @@ enum {
 	STEER_RR_OPT = 41,
 	STEER_RR_DS = 43,
 	STEER_RR_RRSIG = 46,
+	STEER_RR_NSEC = 47,
 	STEER_RR_TSIG = 250,
 	STEER_RR_IXFR = 251,
 	STEER_RR_AXFR = 252,
@@ -53,6 +54,7 @@ enum {
 enum {
 	STEER_CLASS_IN = 1,
 	STEER_CLASS_CH = 3,
+	STEER_CLASS_ANY = 255, /* QCLASS only (RFC 1035 §3.2.5) */
 };
 
 enum {

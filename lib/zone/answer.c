@@ -83,7 +83,9 @@ static void put_cname(struct ans *a, const uint8_t *owner, size_t owner_len, uin
 	a->count[SEC_AN]++;
 }
 
-/* Additional-section data is optional (RFC 2181 §9): if it does not fit, leave it out. */
+/* The A and AAAA RRsets of the in-zone targets of an NS, MX or SRV RRset (RFC 1035 §3.3.9,
+ * §3.3.11, RFC 2782): additional-section data is optional (RFC 2181 §9), so if it does not
+ * fit it is left out, unless @p required (glue below a referral's cut). */
 static void put_glue(struct ans *a, const struct zset *ns, bool required)
 {
 	for (size_t i = 0; i < ns->n_glue; i++) {
@@ -166,6 +168,12 @@ static void answer_referral(struct ans *a, const struct znode *cut)
 	put_glue(a, ns, true);
 }
 
+/* RRSIG and NSEC: DNSSEC records that may live beside a CNAME (RFC 4035 §2.5). */
+static bool is_dnssec_type(uint16_t qtype)
+{
+	return qtype == STEER_RR_RRSIG || qtype == STEER_RR_NSEC;
+}
+
 /* Count a balancer answer by balancer and pool, and by each of its @p k origins. */
 static void count_balancer(const struct ans *a, const struct steer_balancer *bal,
 			   const struct steer_answer_set *set, size_t k)
@@ -205,7 +213,7 @@ static bool answer_balancer(struct ans *a, const struct znode *n, const uint8_t 
 
 	count_balancer(a, bal, &set, k);
 	ttl = set.reason == STEER_POOL_PRIMARY ? bal->ttl_s : bal->failover_ttl_s;
-	if (k == 0 || (!addr && !set.cname)) {
+	if (k == 0 || (!addr && (!set.cname || is_dnssec_type(qtype)))) {
 		put_negative(a);
 		return false;
 	}
@@ -254,6 +262,7 @@ static void answer_any(struct ans *a, const struct znode *n, const uint8_t *owne
 		return;
 	}
 	put_set(a, SEC_AN, owner, owner_len, &n->sets[0]);
+	put_glue(a, &n->sets[0], false);
 }
 
 /*
@@ -277,12 +286,13 @@ static bool answer_node(struct ans *a, const struct znode *n, const uint8_t *own
 		return answer_balancer(a, n, owner, owner_len, qtype, next, next_len);
 	if (s != NULL) {
 		put_set(a, SEC_AN, owner, owner_len, s);
-		if (qtype == STEER_RR_NS)
-			put_glue(a, s, false);
+		put_glue(a, s, false); /* NS, MX, SRV: the targets' addresses */
 		return false;
 	}
 	s = zone_node_set(n, STEER_RR_CNAME);
-	if (s == NULL) {
+	/* RFC 4035 §2.5: RRSIG and NSEC live beside a CNAME, so they are not chased (as Knot:
+	 * NODATA, the zone is not signed) */
+	if (s == NULL || is_dnssec_type(qtype)) {
 		put_negative(a); /* NODATA, empty non-terminals included */
 		return false;
 	}
@@ -343,7 +353,8 @@ static bool name_is(const struct steer_dns_query *q, const char *wire, size_t le
 	return q->qname_len == len && memcmp(q->qname, wire, len) == 0;
 }
 
-/* CH TXT version.bind / version.server / id.server / hostname.bind, as BIND and NSD. */
+/* CH TXT version.bind / version.server / id.server / hostname.bind, as BIND and NSD. As
+ * Knot: AA clear (no CH zone is held), and any other type, ANY too, is REFUSED. */
 static void answer_chaos(struct ans *a)
 {
 	const struct steer_dns_query *q = a->q;
@@ -351,13 +362,11 @@ static void answer_chaos(struct ans *a)
 	bool version = name_is(q, "\7version\4bind", 14) || name_is(q, "\7version\6server", 16);
 	bool id = name_is(q, "\2id\6server", 11) || name_is(q, "\10hostname\4bind", 15);
 
-	if ((version && z->version_hidden) || (!version && !id)) {
+	a->aa = false;
+	if ((version && z->version_hidden) || (!version && !id) || q->qtype != STEER_RR_TXT) {
 		a->rcode = STEER_RCODE_REFUSED;
-		a->aa = false;
 		return;
 	}
-	if (q->qtype != STEER_RR_TXT && q->qtype != STEER_RR_ANY)
-		return; /* the name exists, the type does not: empty NOERROR */
 	if (version)
 		put_txt(a, z->version, z->version_len);
 	else
@@ -379,22 +388,21 @@ static int screen(const struct steer_zone *z, const struct steer_dns_query *q, i
 	*ede = -1;
 	if (q->edns && q->edns_version > 0)
 		return STEER_RCODE_BADVERS; /* RFC 6891 §6.1.3 */
+	/* type 0 is reserved (RFC 6895 §3.1): NOTIMP, as Knot; the other meta types (OPT,
+	 * TSIG, MAILA, MAILB) are looked up like any type, as Knot does (NODATA) */
 	switch (q->qtype) {
 	case STEER_RR_AXFR:
 	case STEER_RR_IXFR:
-	case STEER_RR_MAILA:
-	case STEER_RR_MAILB:
-		return STEER_RCODE_NOTIMP;
-	case STEER_RR_OPT:
-	case STEER_RR_TSIG:
 	case 0:
-		return STEER_RCODE_FORMERR;
+		return STEER_RCODE_NOTIMP;
 	default:
 		break;
 	}
 	if (q->qclass == STEER_CLASS_CH)
 		return -1;
-	if (q->qclass != STEER_CLASS_IN || !in_zone(z, q->qname, q->qname_len)) {
+	/* QCLASS ANY matches any class (RFC 1035 §3.2.5): the IN zone answers it, as Knot */
+	if ((q->qclass != STEER_CLASS_IN && q->qclass != STEER_CLASS_ANY) ||
+	    !in_zone(z, q->qname, q->qname_len)) {
 		*ede = STEER_DNS_EDE_NOT_AUTH; /* RFC 8914 §4.21 */
 		return STEER_RCODE_REFUSED;
 	}

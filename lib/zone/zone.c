@@ -467,8 +467,47 @@ static const struct znode *find_cut(const struct steer_zone *z, const struct zno
 	return NULL;
 }
 
-/* Glue: in-zone name servers whose addresses this zone holds (RFC 1034 §4.2.1). */
-static int link_glue(struct steer_zone *z, struct zset *s)
+/* Where the target name starts in the RDATA of an NS, MX or SRV record; -1 for the types
+ * whose targets get no additional data. */
+static int target_offset(uint16_t type)
+{
+	switch (type) {
+	case STEER_RR_NS:
+		return 0;
+	case STEER_RR_MX:
+		return 2; /* preference */
+	case STEER_RR_SRV:
+		return 6; /* priority, weight, port */
+	default:
+		return -1;
+	}
+}
+
+/* The node of a name from RDATA (written in any case), or NULL. */
+static const struct znode *find_any_case(const struct steer_zone *z, const uint8_t *name,
+					 size_t len)
+{
+	uint8_t lower[STEER_DNS_MAX_NAME];
+
+	if (len > sizeof(lower))
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		lower[i] = name[i] >= 'A' && name[i] <= 'Z' ? (uint8_t)(name[i] + 32) : name[i];
+	return zone_find(z, lower, len);
+}
+
+static bool has_target(const struct zset *s, const struct znode *g)
+{
+	for (size_t i = 0; i < s->n_glue; i++)
+		if (s->glue[i] == g)
+			return true;
+	return false;
+}
+
+/* Additional data: the in-zone targets of an NS, MX or SRV RRset whose addresses this zone
+ * holds, each once: glue for NS (RFC 1034 §4.2.1), the exchange or target for MX and SRV
+ * (RFC 1035 §3.3.9, RFC 2782) when it is authoritative data (not below a cut). */
+static int link_targets(struct steer_zone *z, struct zset *s, size_t skip)
 {
 	size_t off = 0;
 
@@ -477,18 +516,31 @@ static int link_glue(struct steer_zone *z, struct zset *s)
 		return STEER_ENOMEM;
 	for (uint16_t i = 0; i < s->count; i++) {
 		uint16_t l = (uint16_t)((s->wire[off + 8] << 8) | s->wire[off + 9]);
-		const uint8_t *target = s->wire + off + 10;
-		const struct znode *g = zone_find(z, target, l);
+		const struct znode *g =
+			l > skip ? find_any_case(z, s->wire + off + 10 + skip, l - skip) : NULL;
 
-		if (g != NULL && (zone_node_set(g, STEER_RR_A) != NULL ||
-				  zone_node_set(g, STEER_RR_AAAA) != NULL))
+		if (g != NULL && !has_target(s, g) && (s->type == STEER_RR_NS || g->cut == NULL) &&
+		    (zone_node_set(g, STEER_RR_A) != NULL ||
+		     zone_node_set(g, STEER_RR_AAAA) != NULL))
 			s->glue[s->n_glue++] = g;
 		off += 10u + l;
 	}
 	return 0;
 }
 
-static int link_nodes(struct steer_zone *z, struct steer_errs *errs)
+/* A CNAME's target, lower-cased for lookups. */
+static void link_cname(struct zset *s)
+{
+	s->target = s->wire + 10;
+	s->target_len = (uint8_t)(s->wire_len - 10);
+	for (size_t c = 0; c < s->target_len; c += 1u + s->target[c])
+		for (size_t j = 1; j <= s->target[c]; j++)
+			if (s->target[c + j] >= 'A' && s->target[c + j] <= 'Z')
+				s->target[c + j] += 32;
+}
+
+/* Cuts and wildcards first: linking targets needs every node's cut. */
+static void link_cuts(struct steer_zone *z, struct steer_errs *errs)
 {
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		struct znode *n = z->nodes[i];
@@ -504,20 +556,23 @@ static int link_nodes(struct steer_zone *z, struct steer_errs *errs)
 			steer_errs_add(errs, z->cfg->path, n->bal->pos.line, n->bal->pos.column,
 				       "balancers", "balancer %s is below a delegation (NS record)",
 				       n->bal->fqdn);
+	}
+}
+
+static int link_nodes(struct steer_zone *z, struct steer_errs *errs)
+{
+	link_cuts(z, errs);
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		struct znode *n = z->nodes[i];
+
 		for (size_t k = 0; k < n->n_sets; k++) {
 			struct zset *s = &n->sets[k];
+			int skip = target_offset(s->type);
 
-			if (s->type == STEER_RR_NS && link_glue(z, s) < 0)
+			if (skip >= 0 && link_targets(z, s, (size_t)skip) < 0)
 				return STEER_ENOMEM;
-			if (s->type == STEER_RR_CNAME) {
-				s->target = s->wire + 10;
-				s->target_len = (uint8_t)(s->wire_len - 10);
-				for (size_t c = 0; c < s->target_len; c += 1u + s->target[c])
-					for (size_t j = 1; j <= s->target[c]; j++)
-						if (s->target[c + j] >= 'A' &&
-						    s->target[c + j] <= 'Z')
-							s->target[c + j] += 32;
-			}
+			if (s->type == STEER_RR_CNAME)
+				link_cname(s);
 		}
 	}
 	return 0;

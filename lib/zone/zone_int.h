@@ -20,7 +20,8 @@ struct zset {
 	uint16_t count;
 	uint32_t wire_len;
 	uint8_t *wire;
-	const struct znode **glue; /* NS: in-zone target nodes, for the additional section */
+	const struct znode **glue; /* NS, MX, SRV: in-zone target nodes with addresses, for
+				    * the additional section */
 	size_t n_glue;
 	uint8_t *target; /* CNAME: lower-cased target name */
 	uint8_t target_len;

@@ -52,21 +52,27 @@ check_exit()
 PY
 
 # --- static records: exact owner, TTL, class, type and data
-check_rr() { # NAME TYPE EXPECTED-ANSWER-LINES
+check_rr() { # NAME TYPE EXPECTED-ANSWER-LINES [EXPECTED-ADDITIONAL-LINES, besides the OPT]
+	local ar=1
+	[ -z "${4:-}" ] || ar=$((1 + $(wc -l <<<"$4")))
 	ask q "$1" "$2"
-	expect_eq "$1 $2: status/flags/counts" "$STATUS/$FLAGS/$COUNTS" "NOERROR/qr aa/$(wc -l <<<"$3")/0/1"
+	expect_eq "$1 $2: status/flags/counts" "$STATUS/$FLAGS/$COUNTS" "NOERROR/qr aa/$(wc -l <<<"$3")/0/$ar"
 	expect_eq "$1 $2" "$AN" "$3"
+	[ -z "${4:-}" ] || expect_eq "$1 $2: additional" "$AR" "$4"
 }
 check_rr lb.example.test SOA "$SOA_RR"
 check_rr lb.example.test TXT 'lb.example.test. 300 IN TXT "steer"'
-check_rr lb.example.test MX 'lb.example.test. 300 IN MX 10 mx1.lb.example.test.'
+# MX and SRV: the in-zone target's address as additional data (RFC 1035 §3.3.9, RFC 2782)
+check_rr lb.example.test MX 'lb.example.test. 300 IN MX 10 mx1.lb.example.test.' \
+	'mx1.lb.example.test. 300 IN A 192.0.2.25'
 check_rr lb.example.test CAA 'lb.example.test. 300 IN CAA 0 issue "letsencrypt.org"'
 check_rr ns1.lb.example.test A 'ns1.lb.example.test. 3600 IN A 127.0.0.1'
 check_rr ns1.lb.example.test AAAA 'ns1.lb.example.test. 3600 IN AAAA ::1'
 check_rr ns2.lb.example.test A 'ns2.lb.example.test. 3600 IN A 127.0.0.2'
 check_rr mx1.lb.example.test A 'mx1.lb.example.test. 300 IN A 192.0.2.25'
 check_rr v6.lb.example.test AAAA 'v6.lb.example.test. 300 IN AAAA 2001:db8::1'
-check_rr _sip._udp.lb.example.test SRV '_sip._udp.lb.example.test. 300 IN SRV 0 5 5060 sip.lb.example.test.'
+check_rr _sip._udp.lb.example.test SRV '_sip._udp.lb.example.test. 300 IN SRV 0 5 5060 sip.lb.example.test.' \
+	'sip.lb.example.test. 300 IN A 192.0.2.60'
 check_rr sip.lb.example.test A 'sip.lb.example.test. 300 IN A 192.0.2.60'
 check_rr ptr.lb.example.test PTR 'ptr.lb.example.test. 300 IN PTR host.example.net.'
 check_rr unk.lb.example.test TYPE65534 'unk.lb.example.test. 300 IN TYPE65534 \# 4 0A000001'

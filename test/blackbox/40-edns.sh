@@ -96,7 +96,7 @@ def check_opt(what, r, do=False):
                   (".", 1232, 0, do))
 
 cases = [("lb.example.test", "SOA", 0), ("nope.lb.example.test", "A", 3), ("example.com", "A", 5),
-         ("x.sub.lb.example.test", "A", 0), ("lb.example.test", 0, 1), ("lb.example.test", "AXFR", 4),
+         ("x.sub.lb.example.test", "A", 0), ("lb.example.test", 0, 4), ("lb.example.test", "AXFR", 4),
          ("big.lb.example.test", "TXT", 0)]
 for name, qtype, rcode in cases:
     for do in (False, True):

@@ -116,7 +116,7 @@ good = cookies(parse(udp(query("lb.example.test", "SOA", edns=True,
                                  options=struct.pack("!HH", 10, 8) + client))))[0]
 opt = struct.pack("!HH", 10, 24) + good
 for name, qtype, rcode in (("nope.lb.example.test", "A", 3), ("example.com", "A", 5),
-                           ("lb.example.test", "AXFR", 4), ("lb.example.test", 0, 1)):
+                           ("lb.example.test", "AXFR", 4), ("lb.example.test", 0, 4)):
     r = parse(udp(query(name, qtype, edns=True, options=opt)))
     expect_eq("%s %s: rcode %d with the cookie" % (name, qtype, rcode), (r.rcode, cookies(r)), (rcode, [good]))
 r = parse(udp(query("lb.example.test", "SOA", opcode=4, edns=True, options=opt)))

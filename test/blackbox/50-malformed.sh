@@ -44,7 +44,7 @@ def expect_rcode(what, pkt, rcode, echo_question=None, opcode=0, via=(udp, tcp))
 SOA_RDATA = (wire_name("ns1.lb.example.test") + wire_name("hostmaster.example.test") +
              struct.pack("!IIIII", 2026112701, 3600, 600, 604800, 60))
 
-def expect_soa(what, pkt, edns=False, via=(udp, tcp)):
+def expect_soa(what, pkt, edns=False, via=(udp, tcp), qd_echo=GOOD_Q):
     """Answered like the plain SOA query: NOERROR, AA, the question echoed, the SOA alone
     in the answer section, and a root OPT (payload 1232) if edns."""
     for send in via:
@@ -56,7 +56,7 @@ def expect_soa(what, pkt, edns=False, via=(udp, tcp)):
         r = parse(raw)
         expect_eq(w + ": id/qr/aa/rcode/counts", (r.id, r.qr, r.aa, r.rcode_name(), r.counts),
                   (struct.unpack("!H", pkt[:2])[0], True, True, "NOERROR", (1, 1, 0, 1 if edns else 0)))
-        expect_eq(w + ": question echoed", r.raw[12:r.question_end], GOOD_Q)
+        expect_eq(w + ": question echoed", r.raw[12:r.question_end], qd_echo)
         expect_eq(w + ": the SOA", [rr[:5] for rr in r.answer],
                   [("lb.example.test.", 6, 1, 3600, SOA_RDATA)])
         expect_eq(w + ": OPT", r.opt[:4] if r.opt else None,
@@ -96,8 +96,11 @@ expect_eq("name of 255 bytes: the wire length", len(wire_name(max_name)), 255)
 for send in (udp, tcp):
     r = parse(send(query(max_name, "A", qid=0x0208)))
     expect_eq("name of 255 bytes (%s): NXDOMAIN, SOA" % send.__name__, (r.id, r.rcode, r.aa, r.counts[1:3]), (0x0208, 3, True, (0, 1)))
-expect_rcode("question type 0", query("lb.example.test", 0, qid=0x0209), "FORMERR", query("lb.example.test", 0)[12:])
-expect_rcode("question type OPT", query("lb.example.test", 41, qid=0x020a), "FORMERR", query("lb.example.test", 41)[12:])
+# type 0 is reserved (RFC 6895 §3.1): NOTIMP, as Knot
+expect_rcode("question type 0", query("lb.example.test", 0, qid=0x0209), "NOTIMP", query("lb.example.test", 0)[12:])
+# a question of class ANY is answered from the zone (RFC 1035 §3.2.5), as Knot does
+expect_soa("QCLASS ANY", header(0x020b) + question("lb.example.test", "SOA", 255), qd_echo=question("lb.example.test", "SOA", 255))
+
 # the OPT is broken
 o = opt_rr()
 expect_rcode("two OPTs", header(0x0301, ar=2) + GOOD_Q + o + o, "FORMERR", GOOD_Q)
@@ -116,10 +119,25 @@ for op in (1, 2, 4, 5, 6, 15):
 # NOTIFY carries the SOA in the answer section
 q = header(0x0410, 4 << 11, an=1) + GOOD_Q + b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 0, 0)
 expect_rcode("NOTIFY with an SOA", q, "NOTIMP", GOOD_Q, opcode=4)
-# zone transfers and the obsolete mail types: NOTIMP
-for t in ("AXFR", "IXFR", 253, 254):
+# zone transfers: NOTIMP
+for t in ("AXFR", "IXFR"):
     q = query("lb.example.test", t, qid=0x0500)
     expect_rcode("qtype %s" % t, q, "NOTIMP", q[12:])
+# the other meta types (OPT, TSIG, MAILB, MAILA) are looked up like any type, as Knot
+# does: NODATA at the apex, NXDOMAIN below it, both with the SOA; REFUSED outside the zone
+NEG_SOA = ("lb.example.test.", 6, 1, 60, SOA_RDATA)
+for t in (41, 250, 253, 254):
+    for name, rcode in (("lb.example.test", "NOERROR"), ("nope.lb.example.test", "NXDOMAIN")):
+        for send in (udp, tcp):
+            r = parse(send(query(name, t, qid=0x0510)))
+            w = "qtype %d at %s (%s)" % (t, name, send.__name__)
+            expect_eq(w + ": rcode/aa/counts", (r.id, r.rcode_name(), r.aa, r.counts),
+                      (0x0510, rcode, True, (1, 0, 1, 0)))
+            expect_eq(w + ": the SOA", [rr[:5] for rr in r.authority], [NEG_SOA])
+    r = parse(udp(query("example.com", t, qid=0x0511, edns=True)))
+    expect_eq("qtype %d out of the zone: REFUSED, EDE 20" % t,
+              (r.rcode_name(), r.aa, r.counts, r.opt[4][-6:] if r.opt else None),
+              ("REFUSED", False, (1, 0, 0, 1), struct.pack("!HHH", 15, 2, 20)))
 # and over TCP, where transfers really go: an answer with that RCODE, not a timeout
 for t in ("AXFR", "IXFR"):
     r = tcp(query("lb.example.test", t, qid=0x0520))

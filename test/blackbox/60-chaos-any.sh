@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# ANY gets a minimal answer (RFC 8482: one RRset); class CH answers version.bind,
-# version.server, id.server and hostname.bind and refuses everything else; "version":
-# false hides the version (REFUSED) but not the identity.
+# ANY gets a minimal answer (RFC 8482: one RRset); QCLASS ANY is answered from the zone;
+# MX and SRV answers carry their in-zone targets' addresses; class CH answers TXT
+# version.bind, version.server, id.server and hostname.bind (AA clear, as Knot) and refuses
+# everything else, other types of those names too; "version": false hides the version
+# (REFUSED) but not the identity.
 source "$(dirname "$0")/lib.sh"
 make_config "$STEER_SRC/test/data/bb"
 start_steerd
@@ -55,6 +57,26 @@ expect_eq "x.sub ANY: referral" "$STATUS/$FLAGS/$COUNTS" "NOERROR/qr/0/2/2"
 ask q example.com ANY
 expect_eq "out of zone ANY: REFUSED" "$STATUS/$EDE" "REFUSED/20 (Not Authoritative)"
 
+# --- QCLASS ANY (RFC 1035 §3.2.5: any class) is answered from the IN zone, as Knot does
+ask q -c ANY api.lb.example.test A
+expect_match "class ANY api A: the balancer's A" "$STATUS/$FLAGS/$COUNTS/$AN" \
+	'^NOERROR/qr aa/1/0/1/api\.lb\.example\.test\. 30 IN A 127\.0\.0\.1[12]$'
+ask q -c ANY nope.lb.example.test A
+expect_eq "class ANY nope A: NXDOMAIN" "$STATUS/$FLAGS/$COUNTS/$NS" "NXDOMAIN/qr aa/0/1/1/$NEG_SOA"
+ask q -c ANY example.com A
+expect_eq "class ANY out of zone: REFUSED" "$STATUS/$FLAGS/$EDE" "REFUSED/qr/20 (Not Authoritative)"
+
+# --- MX and SRV: the in-zone target's addresses in the additional section (RFC 1035
+# §3.3.9, RFC 2782), also when ANY picks the SRV RRset
+ask q lb.example.test MX
+expect_eq "apex MX: mx1's A as additional data" "$STATUS/$COUNTS/$AN/$AR" \
+	"NOERROR/1/0/2/lb.example.test. 300 IN MX 10 mx1.lb.example.test./mx1.lb.example.test. 300 IN A 192.0.2.25"
+for t in SRV ANY; do
+	ask q _sip._udp.lb.example.test $t
+	expect_eq "_sip._udp $t: sip's A as additional data" "$STATUS/$COUNTS/$AN/$AR" \
+		"NOERROR/1/0/2/_sip._udp.lb.example.test. 300 IN SRV 0 5 5060 sip.lb.example.test./sip.lb.example.test. 300 IN A 192.0.2.60"
+done
+
 # --- CHAOS (one dig run per group of names)
 chaos() { # NAME EXPECTED-TXT [NAME EXPECTED-TXT...]
 	local args=() want=() i
@@ -67,7 +89,7 @@ chaos() { # NAME EXPECTED-TXT [NAME EXPECTED-TXT...]
 	expect_eq "CH TXT: ${#want[@]} responses" "$N_RESP" "${#want[@]}"
 	for ((i = 0; i < ${#want[@]}; i++)); do
 		expect_eq "CH TXT ${args[3 * i]}" "${R_STATUS[i]}/${R_FLAGS[i]}/${R_COUNTS[i]}/${R_AN[i]}" \
-			"NOERROR/qr aa/1/0/1/${want[i]}"
+			"NOERROR/qr/1/0/1/${want[i]}"
 	done
 }
 refused_ch() { # NAME...: CH TXT refused for every NAME
@@ -89,11 +111,12 @@ ask q6 id.server CH TXT
 expect_eq "CH TXT id.server over IPv6" "$STATUS/$AN" 'NOERROR/id.server. 0 CH TXT "bb-test"'
 out=$(kdig @127.0.0.1 -p "$PORT" +norec +short +time=2 +retry=0 -c CH -t TXT version.bind)
 expect_eq "kdig CH TXT version.bind" "$out" '"steer-bb 1"'
-# the name exists, other types have no data
-ask q version.bind CH A
-expect_eq "CH A version.bind: NODATA" "$STATUS/$FLAGS/$COUNTS" "NOERROR/qr aa/0/0/1"
-ask q version.bind CH ANY
-expect_eq "CH ANY version.bind: the TXT" "$STATUS/$AN" 'NOERROR/version.bind. 0 CH TXT "steer-bb 1"'
+# other types of those names are refused, ANY too (as Knot)
+ask q version.bind CH A id.server CH ANY hostname.bind CH SOA version.server CH ANY
+expect_eq "CH A, ANY, SOA: 4 responses" "$N_RESP" 4
+for ((i = 0; i < 4; i++)); do
+	expect_eq "CH A, ANY, SOA: response $i REFUSED" "${R_STATUS[i]}/${R_FLAGS[i]}/${R_COUNTS[i]}" "REFUSED/qr/0/0/1"
+done
 # anything else in CH is refused
 refused_ch authors.bind bind server example.com lb.example.test x.version.bind
 

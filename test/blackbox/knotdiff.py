@@ -643,25 +643,6 @@ RULES = [
          s.get("rcode") != "1", ALL_RECORDS | {"options"}),
     Rule("deliberate", "D12 owner names below the question's suffix keep the zone's case",
          lambda c, i, s, k: True, patch=lower_names),
-    # known: to fix (steerd bugs) and to align (allowed, but Knot's answer is wanted)
-    Rule("known", "A2 QTYPE 0: FORMERR (Knot: NOTIMP)",
-         lambda c, i, s, k: i.get("qtype") == 0, {"rcode"}),
-    Rule("known", "A3 QTYPE OPT, TSIG, MAILB, MAILA: FORMERR or NOTIMP (Knot: an ordinary "
-         "type, NODATA or NXDOMAIN, or REFUSED with EDE 20 outside the zone)",
-         lambda c, i, s, k: i.get("qtype") in (41, 250, 253, 254), ALL_RECORDS),
-    Rule("known", "A4 QCLASS ANY: REFUSED (Knot: answered as IN)",
-         lambda c, i, s, k: i.get("qclass") == 255, ALL_RECORDS),
-    Rule("known", "A5 CH answers: AA set (Knot: AA clear)",
-         lambda c, i, s, k: i.get("qclass") == 3 and "aa" in s.get("flags", "").split(),
-         patch=drop_flag("aa")),
-    Rule("known", "A6 CH identity names with a type other than TXT: NOERROR (Knot: REFUSED; "
-         "ANY too)",
-         lambda c, i, s, k: i.get("qclass") == 3 and i.get("qtype") != 16, ALL_RECORDS),
-    Rule("known", "A7 MX and SRV targets get no additional A/AAAA (RFC 1035 section 3.3.9, "
-         "RFC 2782)",
-         lambda c, i, s, k: i.get("qtype") in (15, 33, 255), {"counts", "additional RRs"}),
-    Rule("known", "A8 QTYPE RRSIG or NSEC at a CNAME: the chain is followed (Knot: NODATA)",
-         lambda c, i, s, k: i.get("qtype") in (46, 47), ALL_RECORDS),
 ]
 
 

@@ -83,21 +83,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Build a query with ldns (test side only), answer it, parse the answer with ldns. */
-static ldns_pkt *ask(struct fixture *f, const char *name, ldns_rr_type type, bool tcp,
-		     size_t *len_out)
+/* Build a query of class @p cls with ldns (test side only), answer it, parse the answer
+ * with ldns. */
+static ldns_pkt *ask_class(struct fixture *f, const char *name, ldns_rr_type type,
+			   ldns_rr_class cls, bool tcp, size_t *len_out)
 {
 	static uint8_t out[STEER_DNS_TCP_MAX];
 	struct steer_client client = {.family = AF_INET, .addr = {127, 0, 0, 1}};
 	uint64_t rng = 42;
 	struct steer_query_ctx ctx = {.snap = f->snap, .client = &client, .rng = &rng, .tcp = tcp};
-	ldns_pkt *q = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type, LDNS_RR_CLASS_IN, 0);
+	ldns_pkt *q = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type, cls, 0);
 	ldns_pkt *r = NULL;
 	uint8_t *wire = NULL;
 	size_t wlen = 0, len;
 
 	ldns_pkt_set_id(q, 0x4242);
 	assert_int_equal(ldns_pkt2wire(&wire, q, &wlen), LDNS_STATUS_OK);
+	if (type == 0) /* ldns makes type 0 an A query: the type is the question's last 4 bytes */
+		memset(wire + wlen - 4, 0, 2);
 	len = steer_zone_answer(f->zone, &ctx, wire, wlen, out, tcp ? sizeof(out) : 1232);
 	assert_true(len > 0);
 	assert_int_equal(ldns_wire2pkt(&r, out, len), LDNS_STATUS_OK);
@@ -111,10 +114,17 @@ static ldns_pkt *ask(struct fixture *f, const char *name, ldns_rr_type type, boo
 	return r;
 }
 
-static void expect(struct fixture *f, const char *name, ldns_rr_type type, ldns_pkt_rcode rcode,
-		   size_t an, size_t ns, bool aa)
+static ldns_pkt *ask(struct fixture *f, const char *name, ldns_rr_type type, bool tcp,
+		     size_t *len_out)
 {
-	ldns_pkt *r = ask(f, name, type, false, NULL);
+	return ask_class(f, name, type, LDNS_RR_CLASS_IN, tcp, len_out);
+}
+
+/* The answer to @p name @p type of class @p cls has these RCODE, counts and AA. */
+static void expect_class(struct fixture *f, const char *name, ldns_rr_type type, ldns_rr_class cls,
+			 ldns_pkt_rcode rcode, size_t an, size_t ns, bool aa)
+{
+	ldns_pkt *r = ask_class(f, name, type, cls, false, NULL);
 
 	if (ldns_pkt_get_rcode(r) != rcode || ldns_pkt_ancount(r) != an ||
 	    ldns_pkt_nscount(r) != ns || ldns_pkt_aa(r) != aa) {
@@ -122,6 +132,12 @@ static void expect(struct fixture *f, const char *name, ldns_rr_type type, ldns_
 		fail_msg("%s type %d: unexpected answer", name, type);
 	}
 	ldns_pkt_free(r);
+}
+
+static void expect(struct fixture *f, const char *name, ldns_rr_type type, ldns_pkt_rcode rcode,
+		   size_t an, size_t ns, bool aa)
+{
+	expect_class(f, name, type, LDNS_RR_CLASS_IN, rcode, an, ns, aa);
 }
 
 static void test_answers(void **state)
@@ -432,6 +448,118 @@ static void test_cookies(void **state)
 	assert_memory_equal(back, zero, 24);
 }
 
+/* As Knot: type 0 (reserved, RFC 6895 §3.1) is NOTIMP; the meta types OPT, TSIG, MAILB and
+ * MAILA are looked up like any type; QCLASS ANY is answered from the IN zone. */
+static void test_meta_types_and_class_any(void **state)
+{
+	static const ldns_rr_type meta[] = {41, LDNS_RR_TYPE_TSIG, LDNS_RR_TYPE_MAILB,
+					    LDNS_RR_TYPE_MAILA};
+	struct fixture *f = *state;
+	ldns_pkt *r;
+
+	expect(f, "lb.example.test.", 0, LDNS_RCODE_NOTIMPL, 0, 0, false);
+	expect(f, "example.com.", 0, LDNS_RCODE_NOTIMPL, 0, 0, false);
+	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
+		expect(f, "lb.example.test.", meta[i], LDNS_RCODE_NOERROR, 0, 1, true);
+		expect(f, "api.lb.example.test.", meta[i], LDNS_RCODE_NOERROR, 0, 1, true);
+		expect(f, "nope.lb.example.test.", meta[i], LDNS_RCODE_NXDOMAIN, 0, 1, true);
+		expect(f, "example.com.", meta[i], LDNS_RCODE_REFUSED, 0, 0, false);
+	}
+	expect_class(f, "lb.example.test.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_ANY, LDNS_RCODE_NOERROR,
+		     1, 0, true);
+	expect_class(f, "nope.lb.example.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_ANY,
+		     LDNS_RCODE_NXDOMAIN, 0, 1, true);
+	expect_class(f, "example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_ANY, LDNS_RCODE_REFUSED, 0, 0,
+		     false);
+	/* the records keep class IN */
+	r = ask_class(f, "api.lb.example.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_ANY, false, NULL);
+	assert_int_equal(ldns_pkt_ancount(r), 1);
+	assert_int_equal(ldns_rr_get_class(ldns_rr_list_rr(ldns_pkt_answer(r), 0)),
+			 LDNS_RR_CLASS_IN);
+	ldns_pkt_free(r);
+}
+
+/* CH: TXT of the four identity names with AA clear; any other type (ANY too) and any other
+ * name is REFUSED, as Knot answers. */
+static void test_chaos(void **state)
+{
+	static const char *const ids[] = {"version.bind.", "version.server.", "id.server.",
+					  "hostname.bind."};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		expect_class(f, ids[i], LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, LDNS_RCODE_NOERROR, 1,
+			     0, false);
+		expect_class(f, ids[i], LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, LDNS_RCODE_REFUSED, 0, 0,
+			     false);
+		expect_class(f, ids[i], LDNS_RR_TYPE_ANY, LDNS_RR_CLASS_CH, LDNS_RCODE_REFUSED, 0,
+			     0, false);
+		expect_class(f, ids[i], LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_CH, LDNS_RCODE_REFUSED, 0,
+			     0, false);
+	}
+	expect_class(f, "authors.bind.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, LDNS_RCODE_REFUSED, 0,
+		     0, false);
+}
+
+/* The additional section holds exactly one A record: @p owner @p addr. */
+static void expect_additional_a(ldns_pkt *r, const char *owner, const char *addr)
+{
+	ldns_rr *rr;
+	char *text;
+
+	assert_int_equal(ldns_pkt_arcount(r), 1);
+	rr = ldns_rr_list_rr(ldns_pkt_additional(r), 0);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_A);
+	text = ldns_rdf2str(ldns_rr_owner(rr));
+	assert_string_equal(text, owner);
+	free(text);
+	text = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+	assert_string_equal(text, addr);
+	free(text);
+}
+
+/* MX and SRV answers carry the in-zone target's addresses (RFC 1035 §3.3.9, RFC 2782), as
+ * Knot's do; also when ANY picks the SRV RRset; over UDP and TCP. */
+static void test_additional_targets(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int tcp = 0; tcp < 2; tcp++) {
+		ldns_pkt *r = ask(f, "lb.example.test.", LDNS_RR_TYPE_MX, tcp, NULL);
+
+		assert_int_equal(ldns_pkt_ancount(r), 1);
+		expect_additional_a(r, "mx1.lb.example.test.", "192.0.2.25");
+		ldns_pkt_free(r);
+		r = ask(f, "_sip._udp.lb.example.test.", LDNS_RR_TYPE_SRV, tcp, NULL);
+		assert_int_equal(ldns_pkt_ancount(r), 1);
+		expect_additional_a(r, "sip.lb.example.test.", "192.0.2.60");
+		ldns_pkt_free(r);
+		r = ask(f, "_sip._udp.lb.example.test.", LDNS_RR_TYPE_ANY, tcp, NULL);
+		assert_int_equal(ldns_pkt_ancount(r), 1);
+		expect_additional_a(r, "sip.lb.example.test.", "192.0.2.60");
+		ldns_pkt_free(r);
+	}
+	/* an answer without NS, MX or SRV gets none */
+	expect(f, "lb.example.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, 1, 0, true);
+}
+
+/* RRSIG and NSEC may live beside a CNAME (RFC 4035 §2.5): asked for at a CNAME, static or a
+ * balancer's, they are NODATA (the zone is unsigned), not the chain, as Knot answers. */
+static void test_dnssec_types_at_cname(void **state)
+{
+	struct fixture *f = *state;
+
+	expect(f, "www.lb.example.test.", LDNS_RR_TYPE_RRSIG, LDNS_RCODE_NOERROR, 0, 1, true);
+	expect(f, "www.lb.example.test.", LDNS_RR_TYPE_NSEC, LDNS_RCODE_NOERROR, 0, 1, true);
+	expect(f, "c0.lb.example.test.", LDNS_RR_TYPE_RRSIG, LDNS_RCODE_NOERROR, 0, 1, true);
+	expect(f, "chain1.lb.example.test.", LDNS_RR_TYPE_NSEC, LDNS_RCODE_NOERROR, 0, 1, true);
+	expect(f, "host.lb.example.test.", LDNS_RR_TYPE_RRSIG, LDNS_RCODE_NOERROR, 0, 1, true);
+	expect(f, "host.lb.example.test.", LDNS_RR_TYPE_NSEC, LDNS_RCODE_NOERROR, 0, 1, true);
+	/* other types still get the CNAME */
+	expect(f, "host.lb.example.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, 1, 0, true);
+	expect(f, "chain1.lb.example.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, 2, 1, true);
+}
+
 /* What the UDP server's rate limiting asks: DROP sends nothing, SLIP sends BADCOOKIE with
  * a fresh cookie to a client with a cookie and TC=1 to others; a valid server cookie
  * proves the address, so it is answered whatever the verdict. */
@@ -502,6 +630,10 @@ int main(void)
 		cmocka_unit_test(test_negative_ttl),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_no_allocation),
+		cmocka_unit_test(test_meta_types_and_class_any),
+		cmocka_unit_test(test_chaos),
+		cmocka_unit_test(test_additional_targets),
+		cmocka_unit_test(test_dnssec_types_at_cname),
 		cmocka_unit_test(test_cookies),
 		cmocka_unit_test(test_rrl_verdicts),
 		cmocka_unit_test(test_cookies_no_allocation),
