@@ -66,6 +66,8 @@ static void put_set(struct ans *a, enum sec sec, const uint8_t *owner, size_t ow
 
 		put_owner(a, owner, owner_len);
 		steer_dns_put(&a->w, s->wire + off, rrlen);
+		if (s->type == STEER_RR_SOA && !a->w.overflow)
+			zone_patch_serial(a->z, a->w.buf + a->w.len);
 		off += rrlen;
 	}
 	a->count[sec] = (uint16_t)(a->count[sec] + s->count);
@@ -279,7 +281,7 @@ static bool answer_node(struct ans *a, const struct znode *n, const uint8_t *own
 		answer_any(a, n, owner, owner_len);
 		return false;
 	}
-	s = zone_node_set(n, qtype);
+	s = zone_node_set(n, qtype == STEER_RR_IXFR ? STEER_RR_SOA : qtype);
 	/* a static set of the type at a balancer name answers; otherwise the balancer does */
 	if (n->bal != NULL &&
 	    (s == NULL || qtype == STEER_RR_A || qtype == STEER_RR_AAAA || qtype == STEER_RR_CNAME))
@@ -391,8 +393,14 @@ static int screen(const struct steer_zone *z, const struct steer_dns_query *q, i
 	/* type 0 is reserved (RFC 6895 §3.1): NOTIMP, as Knot; the other meta types (OPT,
 	 * TSIG, MAILA, MAILB) are looked up like any type, as Knot does (NODATA) */
 	switch (q->qtype) {
-	case STEER_RR_AXFR:
 	case STEER_RR_IXFR:
+		/* RFC 1995 §2: an IXFR that a UDP reply cannot hold gets the SOA alone (the
+		 * transfers themselves are answered over TCP, before the zone is asked) */
+		if (z->cfg->xfr.enabled && q->qclass == STEER_CLASS_IN &&
+		    q->qname_len == z->apex_len && memcmp(q->qname, z->apex, z->apex_len) == 0)
+			return -1;
+		return STEER_RCODE_NOTIMP;
+	case STEER_RR_AXFR:
 	case 0:
 		return STEER_RCODE_NOTIMP;
 	default:

@@ -601,6 +601,7 @@ int steer_zone_new(const struct steer_config *cfg, struct steer_zone **out, stru
 	if (b.z == NULL)
 		return STEER_ENOMEM;
 	b.z->cfg = cfg;
+	atomic_init(&b.z->serial, cfg->zone.soa_serial);
 	set_identity(b.z);
 	len = steer_name_from_text(cfg->zone.name, NULL, b.z->apex, sizeof(b.z->apex));
 	if (len < 0) {
@@ -653,4 +654,41 @@ void steer_zone_free(struct steer_zone *zone)
 	free(zone->nodes);
 	free(zone->table);
 	free(zone);
+}
+
+uint32_t steer_zone_serial(const struct steer_zone *zone)
+{
+	return atomic_load_explicit(&zone->serial, memory_order_relaxed);
+}
+
+void steer_zone_set_serial(struct steer_zone *zone, uint32_t serial)
+{
+	atomic_store_explicit(&zone->serial, serial, memory_order_relaxed);
+}
+
+int steer_zone_visit(const struct steer_zone *zone, steer_zone_visit_fn *fn, void *arg)
+{
+	struct steer_zone_rrset *sets = NULL;
+	size_t max = 1;
+	int rc = 0;
+
+	for (size_t i = 0; i < zone->n_nodes; i++)
+		max = zone->nodes[i]->n_sets > max ? zone->nodes[i]->n_sets : max;
+	sets = calloc(max, sizeof(*sets));
+	if (sets == NULL)
+		return STEER_ENOMEM;
+	for (size_t i = 0; i < zone->n_nodes && rc >= 0; i++) {
+		const struct znode *n = zone->nodes[i];
+		struct steer_zone_name v = {n->name, n->name_len, n->bal, sets, n->n_sets};
+
+		if (n->n_sets == 0 && n->bal == NULL)
+			continue; /* an empty non-terminal */
+		for (size_t k = 0; k < n->n_sets; k++) {
+			sets[k] = (struct steer_zone_rrset){n->sets[k].type, n->sets[k].count,
+							    n->sets[k].wire, n->sets[k].wire_len};
+		}
+		rc = fn(arg, &v);
+	}
+	free(sets);
+	return rc < 0 ? rc : 0;
 }

@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 
+struct steer_balancer;
 struct steer_config;
 struct steer_dns_cookie_keys;
 struct steer_health_snapshot;
@@ -41,6 +42,49 @@ size_t steer_zone_node_count(const struct steer_zone *zone);
 
 /** The config @p zone was built from (borrowed; lives as long as the zone). Context: any. */
 const struct steer_config *steer_zone_config(const struct steer_zone *zone);
+
+/**
+ * The SOA serial answers carry (SOA queries, negative answers): the configured
+ * zone.soa.serial until steer_zone_set_serial() moves it.
+ * Context: any thread.
+ */
+uint32_t steer_zone_serial(const struct steer_zone *zone);
+
+/**
+ * Set the SOA serial answers carry from the next query on (zone transfers: the serial of
+ * the current zone version, which secondaries poll). The zone is otherwise immutable.
+ * Context: the zone's owner (the daemon thread); answers read it without a lock.
+ */
+void steer_zone_set_serial(struct steer_zone *zone, uint32_t serial);
+
+/** One static RRset of a name: per RR `type class ttl rdlength rdata` as wire data (no
+ * owner; names in RDATA uncompressed, as written), @c count RRs. */
+struct steer_zone_rrset {
+	uint16_t type;
+	uint16_t count;
+	const uint8_t *wire;
+	size_t wire_len;
+};
+
+/** One name of the zone (borrowed from the zone for the duration of a visit). */
+struct steer_zone_name {
+	const uint8_t *owner; /* lower-cased uncompressed wire name */
+	size_t owner_len;
+	const struct steer_balancer *bal;    /* the balancer bound to the name, or NULL */
+	const struct steer_zone_rrset *sets; /* its static RRsets (the apex SOA included) */
+	size_t n_sets;
+};
+
+/** Called once per name by steer_zone_visit(); a negative return stops the visit. */
+typedef int steer_zone_visit_fn(void *arg, const struct steer_zone_name *name);
+
+/**
+ * Call @p fn for every name that has static records or a balancer (empty non-terminals
+ * are skipped), in no particular order.
+ * @return 0, the first negative value @p fn returned, or STEER_ENOMEM.
+ * Context: any thread (the zone is immutable); allocates one scratch array.
+ */
+int steer_zone_visit(const struct steer_zone *zone, steer_zone_visit_fn *fn, void *arg);
 
 /**
  * What response rate limiting (decided by the UDP server before the answer) asks of one

@@ -2,6 +2,7 @@
 #ifndef STEER_ZONE_ZONE_INT_H
 #define STEER_ZONE_ZONE_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,9 @@ struct steer_zone {
 	char version[256];
 	size_t version_len;
 	bool version_hidden;
+	/* the SOA serial answers carry: the current zone version's (zone transfers move it
+	 * while the zone serves; the SOA wire data keeps the configured one) */
+	_Atomic uint32_t serial;
 };
 
 /** FNV-1a over a lower-cased wire name. */
@@ -72,5 +76,18 @@ const struct znode *zone_find(const struct steer_zone *z, const uint8_t *name, s
 
 /** The RRset of @p type at @p n, or NULL. */
 const struct zset *zone_node_set(const struct znode *n, uint16_t type);
+
+/** Overwrite the serial of the SOA RR whose wire data ends just before @p end. */
+static inline void zone_patch_serial(const struct steer_zone *z, uint8_t *end)
+{
+	/* SOA RDATA ends with serial, refresh, retry, expire, minimum: 5 x 32 bits */
+	uint32_t serial = atomic_load_explicit(&z->serial, memory_order_relaxed);
+	uint8_t *p = end - 20;
+
+	p[0] = (uint8_t)(serial >> 24);
+	p[1] = (uint8_t)(serial >> 16);
+	p[2] = (uint8_t)(serial >> 8);
+	p[3] = (uint8_t)serial;
+}
 
 #endif
