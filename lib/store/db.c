@@ -100,6 +100,19 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY,"
 	" delivered_id INTEGER NOT NULL,"
 	" sending_id INTEGER);",
+	/* 4: zone transfers: the current zone version and the IXFR journal (zone-file text) */
+	"CREATE TABLE xfr_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" serial INTEGER NOT NULL,"
+	" time_ms INTEGER NOT NULL,"
+	" zone TEXT NOT NULL);"
+	"CREATE TABLE xfr_journal ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time_ms INTEGER NOT NULL,"
+	" from_serial INTEGER NOT NULL,"
+	" serial INTEGER NOT NULL,"
+	" deleted TEXT NOT NULL,"
+	" added TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -134,6 +147,13 @@ static const char *const stmt_sql[STORE_STMT_N] = {
 			       " SET pool = excluded.pool, since_ms = excluded.since_ms"
 			       " WHERE failback_pins.pool <> excluded.pool",
 	[STORE_STMT_PIN_DEL] = "DELETE FROM failback_pins WHERE balancer = ?1",
+	[STORE_STMT_XFR_STATE] = "INSERT OR REPLACE INTO xfr_state (id, serial, time_ms, zone)"
+				 " VALUES (1, ?1, ?2, ?3)",
+	[STORE_STMT_XFR_DIFF] = "INSERT INTO xfr_journal (time_ms, from_serial, serial, deleted,"
+				" added) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* the journal keeps the newest ?1 rows */
+	[STORE_STMT_XFR_TRIM] = "DELETE FROM xfr_journal WHERE id <="
+				" (SELECT max(id) FROM xfr_journal) - ?1",
 	[STORE_STMT_PRUNE] = "DELETE FROM probes WHERE id IN"
 			     " (SELECT id FROM probes WHERE time_ms < ?1 LIMIT ?2)",
 };
@@ -592,9 +612,38 @@ static int write_pin(struct store_db *d, const struct store_rec *r)
 	return step_done(d, k, "write");
 }
 
+/* A zone version: replace the state row, append its diff, trim the journal. */
+static int write_xfr(struct store_db *d, const struct store_rec *r)
+{
+	const struct store_xfr *x = r->xfr;
+	sqlite3_stmt *s = d->stmt[STORE_STMT_XFR_STATE];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, x->serial);
+	sqlite3_bind_int64(s, 2, r->time_ms);
+	sqlite3_bind_text(s, 3, x->zone, -1, SQLITE_STATIC);
+	rc = step_done(d, STORE_STMT_XFR_STATE, "write");
+	if (rc == 0 && x->has_diff) {
+		s = d->stmt[STORE_STMT_XFR_DIFF];
+		sqlite3_bind_int64(s, 1, r->time_ms);
+		sqlite3_bind_int64(s, 2, x->from_serial);
+		sqlite3_bind_int64(s, 3, x->serial);
+		sqlite3_bind_text(s, 4, x->deleted, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, x->added, -1, SQLITE_STATIC);
+		rc = step_done(d, STORE_STMT_XFR_DIFF, "write");
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(d->stmt[STORE_STMT_XFR_TRIM], 1, x->keep);
+		rc = step_done(d, STORE_STMT_XFR_TRIM, "write");
+	}
+	return rc;
+}
+
 static int write_rec(struct store_db *d, const struct store_rec *r)
 {
 	switch (r->kind) {
+	case STORE_REC_XFR:
+		return write_xfr(d, r);
 	case STORE_REC_PROBE:
 		return write_probe(d, r);
 	case STORE_REC_ORIGIN:

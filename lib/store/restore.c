@@ -21,6 +21,8 @@ struct sink {
 		steer_store_override_fn *override;
 		steer_store_pin_fn *pin;
 		steer_store_pool_fn *pool;
+		steer_store_xfr_state_fn *xfr_state;
+		steer_store_xfr_diff_fn *xfr_diff;
 	} fn;
 };
 
@@ -67,6 +69,17 @@ static void pool_row(const struct sink *k, sqlite3_stmt *s)
 		   sqlite3_column_int64(s, 2));
 }
 
+static void xfr_state_row(const struct sink *k, sqlite3_stmt *s)
+{
+	k->fn.xfr_state(k->arg, (uint32_t)sqlite3_column_int64(s, 0), text(s, 1));
+}
+
+static void xfr_diff_row(const struct sink *k, sqlite3_stmt *s)
+{
+	k->fn.xfr_diff(k->arg, (uint32_t)sqlite3_column_int64(s, 0),
+		       (uint32_t)sqlite3_column_int64(s, 1), text(s, 2), text(s, 3));
+}
+
 /* The latest row (by time_ms, then id) of each @p key of the transition table @p table. */
 #define LATEST(cols, key, table)                                                                   \
 	"SELECT " cols " FROM (SELECT " cols ", row_number() OVER (PARTITION BY " key              \
@@ -103,6 +116,18 @@ static const struct restore_query q_pins = {
 	"failback_pins",
 	"SELECT balancer, pool, since_ms FROM failback_pins ORDER BY balancer",
 	pin_row,
+};
+
+static const struct restore_query q_xfr_state = {
+	"xfr_state",
+	"SELECT serial, zone FROM xfr_state WHERE id = 1",
+	xfr_state_row,
+};
+
+static const struct restore_query q_xfr_diffs = {
+	"xfr_journal",
+	"SELECT from_serial, serial, deleted, added FROM xfr_journal ORDER BY id",
+	xfr_diff_row,
 };
 
 static int db_error(struct steer_err *err, const char *path, sqlite3 *db, int rc)
@@ -224,4 +249,18 @@ int steer_store_restore_pools(const char *path, steer_store_pool_fn *fn, void *a
 	const struct sink k = {.arg = arg, .fn.pool = fn};
 
 	return restore(path, &q_pools, &k, err);
+}
+
+int steer_store_restore_xfr(const char *path, steer_store_xfr_state_fn *state,
+			    steer_store_xfr_diff_fn *diff, void *arg, struct steer_err *err)
+{
+	const struct sink ks = {.arg = arg, .fn.xfr_state = state};
+	const struct sink kd = {.arg = arg, .fn.xfr_diff = diff};
+	int n = restore(path, &q_xfr_state, &ks, err);
+	int m;
+
+	if (n <= 0)
+		return n; /* no version: a journal without one is of no use */
+	m = restore(path, &q_xfr_diffs, &kd, err);
+	return m < 0 ? m : n + m;
 }

@@ -189,6 +189,40 @@ bool steer_store_put_pin(struct steer_store *st, const char *balancer, const cha
 	return enqueue(st, rec_new(STORE_REC_PIN, time_ms, s));
 }
 
+bool steer_store_put_xfr(struct steer_store *st, const struct steer_store_xfr_version *v)
+{
+	const char *text[3] = {v->zone, v->has_diff ? v->deleted : "", v->has_diff ? v->added : ""};
+	size_t len[3];
+	size_t total = sizeof(struct store_xfr);
+	struct store_xfr *x;
+	struct store_rec *r;
+	char *p;
+
+	if (st == NULL || v->zone == NULL)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		text[i] = text[i] != NULL ? text[i] : "";
+		len[i] = strlen(text[i]);
+		total += len[i] + 1;
+	}
+	r = calloc(1, sizeof(*r) + total);
+	if (r != NULL) {
+		r->kind = STORE_REC_XFR;
+		r->time_ms = v->time_ms;
+		x = (struct store_xfr *)(void *)r->buf; /* buf is malloc-aligned after the header */
+		*x = (struct store_xfr){v->serial, v->from_serial, v->keep, v->has_diff,
+					NULL,      NULL,           NULL};
+		p = r->buf + sizeof(*x);
+		for (int i = 0; i < 3; i++) {
+			memcpy(p, text[i], len[i] + 1);
+			*(i == 0 ? &x->zone : i == 1 ? &x->deleted : &x->added) = p;
+			p += len[i] + 1;
+		}
+		r->xfr = x;
+	}
+	return enqueue(st, r);
+}
+
 /* Absolute CLOCK_MONOTONIC deadline @p ms from now, for pthread_cond_timedwait(). */
 static struct timespec deadline_in(uint32_t ms)
 {

@@ -114,6 +114,28 @@ bool steer_store_put_override(struct steer_store *st, const struct steer_store_o
 bool steer_store_put_pin(struct steer_store *st, const char *balancer, const char *pool,
 			 int64_t time_ms);
 
+/** A new zone version for transfers, as recorded (lib/xfr). Texts are zone-file lines. */
+struct steer_store_xfr_version {
+	int64_t time_ms;      /* when it was made (ms since the Unix epoch) */
+	uint32_t serial;      /* its SOA serial */
+	uint32_t from_serial; /* the serial of the version it follows (with has_diff) */
+	bool has_diff;        /* false: no journal row (the first version, or a restart) */
+	const char *zone;     /* the whole version, SOA first (required) */
+	const char *deleted;  /* the RRs the diff deletes (without the SOAs) */
+	const char *added;    /* the RRs it adds */
+	uint32_t keep;        /* the journal keeps the newest @c keep diffs */
+};
+
+/**
+ * Queue a zone version: the writer replaces the `xfr_state` row (serial and zone text),
+ * appends the diff to `xfr_journal` and deletes all but the newest @c keep diffs, in one
+ * transaction, at once (like a transition). Non-blocking; callable from any thread.
+ * @param v  Borrowed for the call (the texts are copied, whatever their length).
+ * @return true if queued; false if the queue is full (dropped and counted) or v->zone is
+ *         NULL.
+ */
+bool steer_store_put_xfr(struct steer_store *st, const struct steer_store_xfr_version *v);
+
 /** Write everything queued so far, probes too, and wait for it (bounded by @p timeout_ms).
  * @return 0 or STEER_EDB if the database is not writable, -ETIMEDOUT on timeout. */
 int steer_store_flush(struct steer_store *st, uint32_t timeout_ms);
@@ -184,5 +206,21 @@ typedef void steer_store_pool_fn(void *arg, const char *pool, bool healthy, int6
  */
 int steer_store_restore_pools(const char *path, steer_store_pool_fn *fn, void *arg,
 			      struct steer_err *err);
+
+/** The stored zone version: its serial and zone text (borrowed for the call). */
+typedef void steer_store_xfr_state_fn(void *arg, uint32_t serial, const char *zone);
+
+/** One stored diff, oldest first (texts borrowed for the call). */
+typedef void steer_store_xfr_diff_fn(void *arg, uint32_t from_serial, uint32_t serial,
+				     const char *deleted, const char *added);
+
+/**
+ * Read the stored zone version (@p state, at most once) and then the journal's diffs,
+ * oldest first (@p diff). Same context and rules as steer_store_restore_overrides(): a
+ * missing database, or one without the tables, has nothing to restore.
+ * @return number of rows delivered (>= 0) or STEER_EDB with @p err set.
+ */
+int steer_store_restore_xfr(const char *path, steer_store_xfr_state_fn *state,
+			    steer_store_xfr_diff_fn *diff, void *arg, struct steer_err *err);
 
 #endif

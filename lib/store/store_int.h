@@ -28,6 +28,7 @@ enum store_rec_kind {
 	STORE_REC_BALANCER,
 	STORE_REC_OVERRIDE,
 	STORE_REC_PIN,
+	STORE_REC_XFR,
 };
 
 /* String fields of a record, in the order they are packed into store_rec.buf. */
@@ -42,6 +43,17 @@ enum store_field {
 	STORE_F_N,
 };
 
+/** A zone version (STORE_REC_XFR): texts of any length, in the record's allocation. */
+struct store_xfr {
+	uint32_t serial;
+	uint32_t from_serial;
+	uint32_t keep; /* journal rows kept */
+	bool has_diff;
+	const char *zone;
+	const char *deleted;
+	const char *added;
+};
+
 /** One queued record: a private copy of the caller's strings, in one allocation. */
 struct store_rec {
 	struct store_rec *next;
@@ -50,8 +62,9 @@ struct store_rec {
 	bool ok;
 	uint32_t rtt_ms;
 	int http_status;
-	int64_t until_ms;         /* overrides: end of the window, 0 = none */
-	const char *s[STORE_F_N]; /* point into buf, or NULL where the caller gave NULL */
+	int64_t until_ms;            /* overrides: end of the window, 0 = none */
+	const char *s[STORE_F_N];    /* point into buf, or NULL where the caller gave NULL */
+	const struct store_xfr *xfr; /* STORE_REC_XFR: points into buf */
 	char buf[];
 };
 
@@ -71,6 +84,9 @@ enum store_stmt {
 	STORE_STMT_OVERRIDE_LOG,
 	STORE_STMT_PIN_SET,
 	STORE_STMT_PIN_DEL,
+	STORE_STMT_XFR_STATE,
+	STORE_STMT_XFR_DIFF,
+	STORE_STMT_XFR_TRIM,
 	STORE_STMT_PRUNE,
 	STORE_STMT_N,
 };
