@@ -614,6 +614,12 @@ struct steer_metrics *steer_server_metrics(const struct steer_server *srv)
 	return srv->metrics;
 }
 
+void steer_server_set_xfr(struct steer_server *srv, steer_server_xfr_fn *fn, void *arg)
+{
+	srv->xfr = fn;
+	srv->xfr_arg = arg;
+}
+
 size_t steer_server_workers(const struct steer_server *srv)
 {
 	return srv->n_workers;

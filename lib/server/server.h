@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/err.h"
 
@@ -99,6 +101,35 @@ int steer_server_cookie_tick(struct steer_server *srv, bool force);
 
 /** Free retired objects no worker can see any more. Context: any writer thread. */
 void steer_server_reclaim(struct steer_server *srv);
+
+/** Called once per message of a zone transfer answer; @p msg is borrowed for the call.
+ * @return 0, or negative to abandon the transfer. */
+typedef int steer_server_emit_fn(void *arg, const uint8_t *msg, size_t len);
+
+/**
+ * Answers AXFR and IXFR queries over TCP (the server knows nothing of zone versions).
+ * @param zone  The zone in service (kept alive for the call).
+ * @param q     The query (without the TCP length prefix), @p qlen bytes.
+ * @param peer  The client's address (port 0).
+ * @param emit  Takes each answer message, in order (queued on the connection).
+ * @return 0 when answered; a positive value to have the query answered as any other;
+ *         negative to close the connection.
+ * Context: the TCP thread; must not block.
+ */
+typedef int steer_server_xfr_fn(void *arg, const struct steer_zone *zone, const uint8_t *q,
+				size_t qlen, const struct sockaddr *peer,
+				steer_server_emit_fn *emit, void *emit_arg);
+
+/**
+ * Have the TCP thread hand AXFR and IXFR queries to @p fn (with @p arg) before the zone
+ * answers them; without it they get NOTIMP. A transfer's messages may queue up to
+ * STEER_SERVER_XFR_OUT_MAX bytes on one connection.
+ * Context: before steer_server_start(); @p arg must outlive the server.
+ */
+void steer_server_set_xfr(struct steer_server *srv, steer_server_xfr_fn *fn, void *arg);
+
+/** Bytes of answers one TCP connection may hold unsent during a zone transfer. */
+#define STEER_SERVER_XFR_OUT_MAX (64u * 1024 * 1024)
 
 /** Number of UDP worker threads. */
 size_t steer_server_workers(const struct steer_server *srv);

@@ -53,6 +53,8 @@ struct steer_server {
 	 * runtime) and when the current one was made (writers only, under wlock) */
 	_Atomic(struct steer_dns_cookie_keys *) cookies;
 	int64_t cookies_made_ms;
+	steer_server_xfr_fn *xfr; /* zone transfers (set before start), or NULL */
+	void *xfr_arg;
 };
 
 /* Immutable set read through one atomic pointer, so a reload never pairs a new zone with

@@ -322,6 +322,66 @@ static void conn_touch(struct tconn *c)
 	list_push(&t->used, c);
 }
 
+/* Is @p q a query for an AXFR or IXFR (one question; QTYPE only, the rest is checked by
+ * the transfer callback)? */
+static bool is_xfr_query(const uint8_t *q, size_t qlen)
+{
+	size_t off = STEER_DNS_HDR_LEN;
+	uint16_t qtype;
+
+	if (qlen < STEER_DNS_HDR_LEN || q[4] != 0 || q[5] != 1)
+		return false;
+	while (off < qlen && q[off] != 0 && q[off] <= 63)
+		off += 1u + q[off];
+	if (off + 3 > qlen || q[off] != 0)
+		return false;
+	qtype = (uint16_t)((q[off + 1] << 8) | q[off + 2]);
+	return qtype == STEER_RR_AXFR || qtype == STEER_RR_IXFR;
+}
+
+/* A zone transfer message: queued like an answer, up to STEER_SERVER_XFR_OUT_MAX. */
+static int conn_emit(void *arg, const uint8_t *msg, size_t len)
+{
+	struct tconn *c = arg;
+
+	if (len > STEER_DNS_TCP_MAX)
+		return -1;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (grow(&c->out, &c->out_cap, c->out_len + len + 2, IN_FIRST, STEER_SERVER_XFR_OUT_MAX) <
+	    0)
+		return -1;
+	c->out[c->out_len] = (uint8_t)(len >> 8);
+	c->out[c->out_len + 1] = (uint8_t)len;
+	memcpy(c->out + c->out_len + 2, msg, len);
+	c->out_len += len + 2;
+	return 0;
+}
+
+/* AXFR and IXFR go to the server's transfer callback. @return 0 when answered, 1 when the
+ * zone is to answer it, -1 to close. */
+static int conn_xfr(struct tconn *c, const struct steer_zone *zone, const uint8_t *q, size_t qlen)
+{
+	const struct steer_server *srv = c->t->srv;
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	int rc;
+
+	if (srv->xfr == NULL || !is_xfr_query(q, qlen))
+		return 1;
+	ss.ss_family = (sa_family_t)c->client.family;
+	if (c->client.family == AF_INET)
+		memcpy(&v4->sin_addr, c->client.addr, 4);
+	else
+		memcpy(&v6->sin6_addr, c->client.addr, 16);
+	rc = srv->xfr(srv->xfr_arg, zone, q, qlen, (const struct sockaddr *)&ss, conn_emit, c);
+	return rc > 0 ? 1 : rc < 0 ? -1 : 0;
+}
+
 /* Answer the message of @p qlen bytes at @p q and queue the answer. @return 0 or -1. */
 static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 {
@@ -330,6 +390,7 @@ static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 		.client = &c->client, .rng = &t->rng, .tcp = true, .ctr = t->ctr};
 	const struct runtime *rt;
 	size_t len;
+	int rc;
 
 	steer_metrics_count(t->ctr, STEER_STAT_QUERIES, 1);
 	steer_qsbr_enter(&t->srv->qsbr, t->srv->n_udp);
@@ -337,6 +398,11 @@ static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 	ctx.snap = rt->snap;
 	ctx.map = rt->map;
 	ctx.cookies = atomic_load_explicit(&t->srv->cookies, memory_order_acquire);
+	rc = conn_xfr(c, rt->zone, q, qlen);
+	if (rc <= 0) {
+		steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
+		return rc;
+	}
 	len = steer_zone_answer(rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
 	if (len == 0)
