@@ -48,9 +48,12 @@ const char *steer_metrics_qtype_name(unsigned slot)
 const char *steer_metrics_rcode_name(unsigned rcode)
 {
 	static const char *const names[STEER_METRICS_RCODES] = {
-		"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "RCODE11",
-		"RCODE12",  "RCODE13", "RCODE14",  "RCODE15"};
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
+		"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
+		"RCODE14", "RCODE15",
+		/* extended (RFC 6891 §6.1.3, RFC 8945, RFC 7873) */
+		"BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC",
+		"BADCOOKIE"};
 
 	return rcode < STEER_METRICS_RCODES ? names[rcode] : "other";
 }

@@ -29,8 +29,10 @@ enum steer_stat {
 	STEER_STAT_N,
 };
 
-#define STEER_METRICS_QTYPES     20 /* query type classes: steer_metrics_qtype_slot() */
-#define STEER_METRICS_RCODES     16 /* header RCODE values */
+#define STEER_METRICS_QTYPES 20 /* query type classes: steer_metrics_qtype_slot() */
+/* RCODEs 0-23: the header's 4 bits and the extended ones up to BADCOOKIE (the OPT holds
+ * the upper 8 bits, RFC 6891 §6.1.3) */
+#define STEER_METRICS_RCODES     24
 #define STEER_METRICS_CHUNK_BITS 10
 #define STEER_METRICS_CHUNK      (1u << STEER_METRICS_CHUNK_BITS) /* counters per chunk */
 #define STEER_METRICS_CHUNKS     1024 /* so at most 1,048,576 named slots */
@@ -129,12 +131,42 @@ static inline unsigned steer_metrics_qtype_slot(uint16_t qtype)
 /** Name of query type class @p slot ("A", ..., "other"). */
 const char *steer_metrics_qtype_name(unsigned slot);
 
-/** Name of header RCODE @p rcode ("NOERROR", ..., "NOTZONE", "RCODE11" .. "RCODE15"). */
+/** Name of RCODE @p rcode ("NOERROR", ..., "NOTZONE", "RCODE11" .. "RCODE15", "BADVERS",
+ * ..., "BADCOOKIE"). */
 const char *steer_metrics_rcode_name(unsigned rcode);
 
 /**
+ * The full RCODE of the response of @p len bytes at @p msg: the header's 4 bits, plus the
+ * upper 8 of the OPT (RFC 6891 §6.1.3) when it carries any. steerd sends an extended RCODE
+ * (BADVERS, BADCOOKIE) only in a response of header, question and OPT, so the OPT is
+ * looked for right after the question; other responses have the header's RCODE. Values
+ * past STEER_METRICS_RCODES - 1 are clamped to it. Context: answer path; pure.
+ */
+static inline unsigned steer_metrics_response_rcode(const uint8_t *msg, size_t len)
+{
+	unsigned rcode = msg[3] & 0x0fu;
+	size_t off = 12;
+
+	/* QDCOUNT <= 1, ANCOUNT = NSCOUNT = 0, ARCOUNT = 1 */
+	if (len < 23 || msg[4] != 0 || msg[5] > 1 || (msg[6] | msg[7] | msg[8] | msg[9]) != 0 ||
+	    msg[10] != 0 || msg[11] != 1)
+		return rcode;
+	if (msg[5] == 1) { /* the question, echoed uncompressed */
+		while (off < len && msg[off] != 0 && msg[off] < 64)
+			off += 1u + msg[off];
+		off += 5;
+	}
+	/* root owner, type OPT (41), class, then the TTL's first byte: the extended RCODE */
+	if (off + 11 > len || msg[off] != 0 || msg[off + 1] != 0 || msg[off + 2] != 41)
+		return rcode;
+	rcode |= (unsigned)msg[off + 5] << 4;
+	return rcode < STEER_METRICS_RCODES ? rcode : STEER_METRICS_RCODES - 1;
+}
+
+/**
  * Count one message answered with the response of @p len bytes at @p msg (0: none, the
- * message is dropped), by query type class @p qslot and the response's RCODE and TC bit.
+ * message is dropped), by query type class @p qslot and the response's RCODE (extended
+ * RCODEs included) and TC bit.
  * Context: answer path.
  */
 static inline void steer_metrics_count_response(struct steer_metrics_thread *t, unsigned qslot,
@@ -145,7 +177,7 @@ static inline void steer_metrics_count_response(struct steer_metrics_thread *t, 
 		return;
 	}
 	/* RFC 1035 §4.1.1: RCODE is the low nibble of header byte 3, TC bit 1 of byte 2 */
-	steer_metrics_add(&t->answers[qslot][msg[3] & 0x0f], 1);
+	steer_metrics_add(&t->answers[qslot][steer_metrics_response_rcode(msg, len)], 1);
 	if ((msg[2] & 0x02) != 0)
 		steer_metrics_count(t, STEER_STAT_TRUNCATED, 1);
 }

@@ -333,6 +333,42 @@ static void test_map_starts_at_the_sink(void **state)
 	steer_metrics_map_free(NULL);
 }
 
+/* The extended RCODE (RFC 6891 §6.1.3) of an error response (header, question, OPT) is
+ * counted under its own name: BADCOOKIE (23) is not YXDOMAIN (7), BADVERS (16) not
+ * NOERROR; other responses count the header's RCODE. */
+static void test_extended_rcodes(void **state)
+{
+	/* id, QR, RCODE 7 (23 & 15), QD 1, AR 1; "a." A IN; OPT: ext RCODE 1, a cookie */
+	static const uint8_t badcookie[] = {
+		0, 1,   0x80, 0x07, 0,    1, 0, 0, 0, 0, 0, 1,            /* header */
+		1, 'a', 0,    0,    1,    0, 1,                           /* question */
+		0, 0,   41,   4,    0xd0, 1, 0, 0, 0, 0, 4, 0, 10, 0, 0}; /* OPT */
+	/* no question (FORMERR-like shape), BADVERS: header 0, ext 1 */
+	static const uint8_t badvers[] = {0, 1, 0x80, 0x00, 0,    0, 0, 0, 0, 0, 0, 1,
+					  0, 0, 41,   4,    0xd0, 1, 0, 0, 0, 0, 0};
+	/* an answer record: the OPT is not looked for, the header's RCODE counts */
+	static const uint8_t answer[] = {0, 1, 0x84, 0x03, 0, 1, 0, 1, 0, 0, 0, 1};
+	struct steer_metrics_dns_totals d;
+	struct steer_metrics *m;
+	struct steer_metrics_thread *t;
+
+	(void)state;
+	assert_int_equal(steer_metrics_response_rcode(badcookie, sizeof(badcookie)), 23);
+	assert_int_equal(steer_metrics_response_rcode(badvers, sizeof(badvers)), 16);
+	assert_int_equal(steer_metrics_response_rcode(answer, sizeof(answer)), 3);
+	assert_int_equal(steer_metrics_response_rcode(badcookie, 20), 7); /* OPT cut off */
+	assert_int_equal(steer_metrics_new(1, 0, &m), 0);
+	t = steer_metrics_thread(m, 0);
+	steer_metrics_count_response(t, 3, badcookie, sizeof(badcookie));
+	steer_metrics_count_response(t, 3, badvers, sizeof(badvers));
+	steer_metrics_dns_sum(m, &d);
+	assert_int_equal(d.answers[0][3][23], 1);
+	assert_int_equal(d.answers[0][3][16], 1);
+	assert_int_equal(d.answers[0][3][7], 0);
+	assert_int_equal(d.answers[0][3][0], 0);
+	steer_metrics_free(m);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -345,6 +381,8 @@ static void test_names(void **state)
 	assert_string_equal(steer_metrics_rcode_name(3), "NXDOMAIN");
 	assert_string_equal(steer_metrics_rcode_name(5), "REFUSED");
 	assert_string_equal(steer_metrics_rcode_name(12), "RCODE12");
+	assert_string_equal(steer_metrics_rcode_name(16), "BADVERS");
+	assert_string_equal(steer_metrics_rcode_name(23), "BADCOOKIE");
 	/* every class has its own name */
 	for (unsigned i = 0; i < STEER_METRICS_QTYPES - 1; i++)
 		for (unsigned k = i + 1; k < STEER_METRICS_QTYPES; k++)
@@ -396,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_named_columns),
 		cmocka_unit_test(test_map_starts_at_the_sink),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_extended_rcodes),
 		cmocka_unit_test(test_probe_classes),
 	};
 
