@@ -25,6 +25,7 @@
 #include "daemon/page_int.h"
 #include "daemon/restart_int.h"
 #include "daemon/sdnotify_int.h"
+#include "daemon/transfer_int.h"
 #include "health/health.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -53,6 +54,7 @@ struct steer_daemon {
 	struct steer_api_addr *api_addrs;
 	char *token; /* created at start when api.token_file did not exist */
 	int64_t probe_retry_ms;
+	struct dxfr *xfr; /* zone transfers: versions, serial, NOTIFY */
 };
 
 /* ---- loading ---- */
@@ -188,6 +190,8 @@ static void tick(void *arg, int64_t now_ms)
 	steer_server_reclaim(d->srv);
 	(void)steer_server_cookie_tick(d->srv, false); /* hourly; logs its own failure */
 	steer_loop_tick(d->loop, now_ms);
+	if (dxfr_is_due(d->xfr))
+		dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
 	if (!steer_loop_is_probing(d->loop) && now_ms >= d->probe_retry_ms) {
 		d->probe_retry_ms = now_ms + PROBE_RETRY_MS;
 		if (steer_loop_start_probes(d->loop, &err) < 0)
@@ -322,6 +326,8 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	rc = load(d->path, &cfg, &zone, errs);
 	if (rc == 0)
 		daemon_warn_restart(d->cfg, cfg);
+	if (rc == 0)
+		dxfr_reload(d->xfr, cfg, zone, d->store); /* the new zone answers the serial */
 	if (rc == 0 && switch_to(d, cfg, zone) < 0) {
 		steer_zone_free(zone);
 		steer_config_free(cfg);
@@ -350,6 +356,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	steer_log_configure(cfg->log.level, cfg->log.format);
 	log_notice("%s (%s)", msg, source);
 	steer_dnotify_reload(d->notify, cfg);
+	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
 	reload_event(d, source, true, msg);
 	sdnotify_ready(cfg, NULL);
 	pthread_mutex_unlock(&d->lk);
@@ -567,6 +574,21 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 	return rc; /* the API logs its listen addresses */
 }
 
+/* Zone transfers: the versions are restored and built before the first answer, and the
+ * TCP thread hands AXFR and IXFR to them. */
+static int xfr_start(struct steer_daemon *d, struct steer_err *err)
+{
+	int rc = dxfr_new(d->cfg, d->store, &d->xfr, err);
+
+	if (rc < 0)
+		return rc;
+	if (steer_events_subscribe(d->events, dxfr_event, d->xfr) < 0)
+		return steer_err_set(err, STEER_ENOMEM, "out of memory");
+	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
+	steer_server_set_xfr(d->srv, dxfr_tcp, d->xfr);
+	return 0;
+}
+
 int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 {
 	const struct steer_config *cfg = d->cfg;
@@ -588,6 +610,8 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 		return steer_err_set(err, STEER_ENOMEM, "out of memory");
 	/* health is restored from the store before a single answer goes out */
 	rc = steer_server_new(cfg, d->zone, snap, &d->srv, err);
+	if (rc == 0)
+		rc = xfr_start(d, err);
 	if (rc == 0)
 		rc = steer_server_start(d->srv, err);
 	if (rc < 0)
@@ -627,6 +651,7 @@ void steer_daemon_free(struct steer_daemon *d)
 	steer_events_stop(d->events); /* the last events reach the log and the store */
 	steer_dnotify_free(d->notify);
 	steer_server_free(d->srv);
+	dxfr_free(d->xfr);
 	steer_loop_free(d->loop);
 	steer_store_free(d->store); /* flushes */
 	steer_events_free(d->events);

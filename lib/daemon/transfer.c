@@ -1,0 +1,147 @@
+/*
+ * Zone transfers in the running system: the versions follow every health change (the
+ * events subscriber marks a refresh due; the tick runs it, so versions are built on the
+ * daemon thread, never on the answer path) and every reload; each new version moves the
+ * zone's SOA serial and is announced by NOTIFY.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "daemon/loop.h"
+#include "daemon/transfer_int.h"
+#include "health/health.h"
+#include "xfr/notify.h"
+#include "xfr/xfr.h"
+#include "zone/zone.h"
+
+#define STEER_LOG_SRC "xfr"
+#include "core/log.h"
+
+struct dxfr {
+	_Atomic(struct steer_xfr *) xfr; /* created once, freed by dxfr_free() */
+	struct steer_xfr_notifier *notifier;
+	atomic_bool due;
+};
+
+/* Create the versions and NOTIFY for @p cfg (transfers on). */
+static int start(struct dxfr *dx, const struct steer_config *cfg, struct steer_store *store,
+		 struct steer_err *err)
+{
+	struct steer_xfr *x = atomic_load(&dx->xfr);
+	int rc = 0;
+
+	if (x == NULL) {
+		rc = steer_xfr_new(cfg, store, &x, err);
+		if (rc < 0)
+			return rc;
+		atomic_store(&dx->xfr, x);
+	}
+	steer_xfr_notifier_free(dx->notifier);
+	dx->notifier = NULL;
+	rc = steer_xfr_notifier_new(&cfg->xfr, cfg->zone.name, &dx->notifier, err);
+	atomic_store(&dx->due, true);
+	return rc;
+}
+
+int dxfr_new(const struct steer_config *cfg, struct steer_store *store, struct dxfr **out,
+	     struct steer_err *err)
+{
+	struct dxfr *dx = calloc(1, sizeof(*dx));
+	int rc = 0;
+
+	if (dx == NULL)
+		return steer_err_set(err, STEER_ENOMEM, "out of memory");
+	if (cfg->xfr.enabled)
+		rc = start(dx, cfg, store, err);
+	if (rc < 0) {
+		dxfr_free(dx);
+		return rc;
+	}
+	*out = dx;
+	return 0;
+}
+
+void dxfr_refresh(struct dxfr *dx, const struct steer_config *cfg, struct steer_zone *zone,
+		  struct steer_loop *loop, struct steer_store *store)
+{
+	struct steer_xfr *x;
+	struct steer_health_snapshot *snap;
+	struct steer_err err = {0};
+	bool changed = false;
+	uint32_t serial = 0;
+
+	if (dx == NULL || (x = atomic_load(&dx->xfr)) == NULL || !cfg->xfr.enabled)
+		return;
+	atomic_store(&dx->due, false);
+	snap = steer_loop_snapshot(loop);
+	if (snap == NULL) {
+		log_err("out of memory building a health snapshot; the zone version is not "
+			"updated");
+		return;
+	}
+	steer_xfr_set_store(x, store);
+	if (steer_xfr_update(x, cfg, zone, snap, &changed, &serial, &err) < 0)
+		log_err("zone version not updated: %s", err.msg);
+	steer_zone_set_serial(zone, steer_xfr_serial(x));
+	if (changed && dx->notifier != NULL)
+		steer_xfr_notifier_send(dx->notifier, serial);
+	steer_health_snapshot_free(snap);
+}
+
+bool dxfr_is_due(const struct dxfr *dx)
+{
+	return dx != NULL && atomic_load(&dx->due);
+}
+
+void dxfr_reload(struct dxfr *dx, const struct steer_config *cfg, struct steer_zone *zone,
+		 struct steer_store *store)
+{
+	struct steer_err err = {0};
+	struct steer_xfr *x;
+
+	if (dx == NULL || !cfg->xfr.enabled)
+		return;
+	if (start(dx, cfg, store, &err) < 0)
+		log_err("zone transfers: %s", err.msg);
+	x = atomic_load(&dx->xfr);
+	if (x != NULL)
+		steer_zone_set_serial(zone, steer_xfr_serial(x));
+}
+
+void dxfr_event(void *arg, const struct steer_event *ev)
+{
+	struct dxfr *dx = arg;
+
+	if (ev->kind != STEER_EVENT_RELOAD)
+		atomic_store(&dx->due, true);
+}
+
+int dxfr_tcp(void *arg, const struct steer_zone *zone, const uint8_t *q, size_t qlen,
+	     const struct sockaddr *peer, steer_server_emit_fn *emit, void *emit_arg)
+{
+	struct dxfr *dx = arg;
+	struct steer_xfr *x = atomic_load(&dx->xfr);
+
+	if (x == NULL)
+		return STEER_XFR_DECLINED;
+	return steer_xfr_answer_tcp(x, zone, q, qlen, peer, emit, emit_arg);
+}
+
+char *dxfr_zone_text(struct dxfr *dx)
+{
+	struct steer_xfr *x = atomic_load(&dx->xfr);
+	char *text = NULL;
+
+	if (x != NULL && steer_xfr_zone_text(x, &text) < 0)
+		text = NULL;
+	return text;
+}
+
+void dxfr_free(struct dxfr *dx)
+{
+	if (dx == NULL)
+		return;
+	steer_xfr_notifier_free(dx->notifier);
+	steer_xfr_free(atomic_load(&dx->xfr));
+	free(dx);
+}
