@@ -16,6 +16,7 @@
 
 #include "config/cfg_dns_int.h"
 #include "config/cfg_notify_int.h"
+#include "config/cfg_user_int.h"
 #include "config/cfg_xfr_int.h"
 #include "config/config_int.h"
 
@@ -30,9 +31,10 @@
 #define FAILBACK_MAX_S   86400u
 
 static const char *const main_keys[] = {
-	"listen",  "zone",    "balancers", "pools_dir", "monitors_dir", "state", "identity",
-	"version", "workers", "tcp",       "udp",       "affinity",     "api",   "notifications",
-	"cookies", "rrl",     "log",       "transfer",  NULL,
+	"listen",   "zone",     "balancers", "pools_dir",     "monitors_dir", "state",
+	"identity", "version",  "workers",   "tcp",           "udp",          "affinity",
+	"user",     "group",    "api",       "notifications", "cookies",      "rrl",
+	"log",      "transfer", NULL,
 };
 static const char *const zone_keys[] = {
 	"name", "soa", "ns", "ns_ttl", "records", "zone_file", NULL,
@@ -674,6 +676,7 @@ void steer_cfg_main(struct cfg_ctx *c, json_t *root)
 	steer_cfg_notifications(c, root);
 	steer_cfg_dns(c, root);
 	steer_cfg_log(c, root);
+	steer_cfg_user(c, root);
 	steer_cfg_xfr(c, root);
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 #include "core/thread.h"
@@ -370,6 +371,21 @@ struct steer_xfr_conf {
 	uint32_t journal_versions;              /* IXFR journal length, default 100 */
 };
 
+/* `user` / `group`: the account steerd runs as once its sockets are bound (cfg_user.c) */
+#define STEER_USER_NAME_MAX 256 /* bytes of a user or group name, with the NUL */
+
+/**
+ * `user` and `group` of steerd.json, resolved when the config is loaded (the user must
+ * exist and must not be root). Fixed storage, nothing to free; all zero without `user`.
+ */
+struct steer_user_conf {
+	bool enabled;                    /* `user` is set */
+	char user[STEER_USER_NAME_MAX];  /* the name, for initgroups() and the log */
+	char group[STEER_USER_NAME_MAX]; /* `group`, or the name of the user's primary group */
+	uid_t uid;
+	gid_t gid; /* of `group`, or the user's primary group */
+};
+
 struct steer_config {
 	char *path; /* main file as given */
 	char *dir;  /* its folder; relative paths resolve against it */
@@ -402,6 +418,7 @@ struct steer_config {
 	struct steer_notify_conf notify; /* `notifications`; fixed storage, nothing to free */
 	bool cookies_enabled;            /* cookies.enabled: DNS Cookies (RFC 7873, RFC 9018) */
 	struct steer_rrl_conf rrl;       /* `rrl`; fixed storage, nothing to free */
+	struct steer_user_conf user;     /* `user`, `group`; fixed storage */
 	struct steer_xfr_conf xfr;       /* `transfer` */
 };
 

@@ -23,6 +23,7 @@
 #include "daemon/metrics_int.h"
 #include "daemon/notify_int.h"
 #include "daemon/page_int.h"
+#include "daemon/privdrop_int.h"
 #include "daemon/restart_int.h"
 #include "daemon/sdnotify_int.h"
 #include "daemon/transfer_int.h"
@@ -54,6 +55,7 @@ struct steer_daemon {
 	struct steer_api_addr *api_addrs;
 	char *token; /* created at start when api.token_file did not exist */
 	int64_t probe_retry_ms;
+	struct steer_user_conf user; /* `user` at start: only a restart changes it */
 	struct dxfr *xfr; /* zone transfers: versions, serial, NOTIFY */
 };
 
@@ -228,6 +230,12 @@ static bool same_store_settings(const struct steer_config *a, const struct steer
 						 a->cpus_monitor.n * sizeof(uint16_t)) == 0);
 }
 
+static bool same_user(const struct steer_user_conf *a, const struct steer_user_conf *b)
+{
+	return a->enabled == b->enabled &&
+	       (!a->enabled || (strcmp(a->user, b->user) == 0 && strcmp(a->group, b->group) == 0));
+}
+
 static int store_open(const struct steer_config *cfg, struct steer_store **out,
 		      struct steer_err *err)
 {
@@ -328,6 +336,10 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 		daemon_warn_restart(d->cfg, cfg);
 	if (rc == 0)
 		dxfr_reload(d->xfr, cfg, zone, d->store); /* the new zone answers the serial */
+	if (rc == 0 && !same_user(&d->user, &cfg->user))
+		log_warn("reload: \"user\" or \"group\" changed; restart steerd to apply it "
+			 "(still running as uid=%lu gid=%lu)",
+			 (unsigned long)geteuid(), (unsigned long)getegid());
 	if (rc == 0 && switch_to(d, cfg, zone) < 0) {
 		steer_zone_free(zone);
 		steer_config_free(cfg);
@@ -497,42 +509,49 @@ static int op_reload(void *arg, json_t **result)
 
 /* ---- start and stop ---- */
 
-/* api.token_file does not exist yet: create it (mode 600) with a random token. */
-static int token_create(struct steer_daemon *d, struct steer_err *err)
+/*
+ * api.token_file does not exist yet: a random token, made before the API binds (it takes
+ * its token then) and written to the file by token_write() after the privilege drop, so
+ * that the file belongs to the user steerd runs as.
+ */
+static int token_make(struct steer_daemon *d, struct steer_err *err)
 {
-	const char *path = d->cfg->api.token_file;
 	uint8_t raw[32];
-	char hex[2 * sizeof(raw) + 2];
+	char hex[2 * sizeof(raw) + 1];
 	char eb[128];
-	int fd;
-	ssize_t w;
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return steer_err_set(err, -errno, "api.token_file: no random bytes: %s",
 				     steer_errno_str(errno, eb, sizeof(eb)));
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	hex[2 * sizeof(raw)] = '\n';
-	hex[2 * sizeof(raw) + 1] = '\0';
+	d->token = strdup(hex);
+	return d->token != NULL ? 0 : STEER_ENOMEM;
+}
+
+/* Create api.token_file (mode 600, never an existing one) holding d->token. */
+static int token_write(struct steer_daemon *d, struct steer_err *err)
+{
+	const char *path = d->cfg->api.token_file;
+	size_t len = strlen(d->token);
+	char eb[128];
+	int fd;
+
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return steer_err_set(err, -errno, "api.token_file: cannot create %s: %s", path,
 				     steer_errno_str(errno, eb, sizeof(eb)));
-	w = write(fd, hex, strlen(hex));
-	if (w != (ssize_t)strlen(hex) || close(fd) < 0) {
+	if (write(fd, d->token, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || close(fd) < 0) {
 		unlink(path);
 		return steer_err_set(err, STEER_EIO, "api.token_file: cannot write %s", path);
 	}
-	hex[2 * sizeof(raw)] = '\0';
-	d->token = strdup(hex);
-	if (d->token == NULL)
-		return STEER_ENOMEM;
 	log_notice("created %s with a new API token (mode 600); steerctl reads it from there",
 		   path);
 	return 0;
 }
 
-static int api_start(struct steer_daemon *d, struct steer_err *err)
+/* Bind the API's listeners (nothing is served until api_start()). */
+static int api_bind(struct steer_daemon *d, struct steer_err *err)
 {
 	const struct steer_api_conf *ac = &d->cfg->api;
 	struct steer_api_opts o = {0};
@@ -541,7 +560,7 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 	if (!ac->enabled)
 		return 0;
 	if (ac->token == NULL && ac->token_file != NULL) {
-		rc = token_create(d, err);
+		rc = token_make(d, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -568,33 +587,60 @@ static int api_start(struct steer_daemon *d, struct steer_err *err)
 	o.public_read = ac->public_read;
 	o.state_path = d->cfg->state_path;
 	o.ops = &d->ops;
-	rc = steer_api_new(&o, &d->api, err);
-	if (rc == 0)
-		rc = steer_api_start(d->api, err);
-	return rc; /* the API logs its listen addresses */
+	return steer_api_new(&o, &d->api, err); /* the API logs its listen addresses */
 }
 
-/* Zone transfers: the versions are restored and built before the first answer, and the
- * TCP thread hands AXFR and IXFR to them. */
-static int xfr_start(struct steer_daemon *d, struct steer_err *err)
+/* Write a new token file, then serve the API bound by api_bind(). */
+static int api_start(struct steer_daemon *d, struct steer_err *err)
 {
-	int rc = dxfr_new(d->cfg, d->store, &d->xfr, err);
+	int rc;
 
+	if (d->api == NULL)
+		return 0;
+	if (d->token != NULL) {
+		rc = token_write(d, err);
+		if (rc < 0)
+			return rc;
+	}
+	return steer_api_start(d->api, err);
+}
+
+/*
+ * Bind every socket while steerd may still be root (ports below 1024): DNS and the API.
+ * The server gets a placeholder snapshot; the one restored from the store replaces it
+ * before the server starts, so no answer ever uses the placeholder.
+ */
+static int bind_sockets(struct steer_daemon *d, struct steer_err *err)
+{
+	const struct steer_config *cfg = d->cfg;
+	const struct steer_health_dims dims = {.n_origins = cfg->n_origins,
+					       .n_pools = cfg->n_pools,
+					       .n_balancers = cfg->n_balancers};
+	struct steer_health_snapshot *snap = steer_health_snapshot_new_dims(&dims, 0);
+	int rc;
+
+	if (snap == NULL)
+		return steer_err_set(err, STEER_ENOMEM, "out of memory");
+	rc = steer_server_new(cfg, d->zone, snap, &d->srv, err); /* takes snap */
 	if (rc < 0)
 		return rc;
-	if (steer_events_subscribe(d->events, dxfr_event, d->xfr) < 0)
-		return steer_err_set(err, STEER_ENOMEM, "out of memory");
-	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
-	steer_server_set_xfr(d->srv, dxfr_tcp, d->xfr);
-	return 0;
+	return api_bind(d, err);
 }
 
 int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 {
 	const struct steer_config *cfg = d->cfg;
 	struct steer_health_snapshot *snap;
-	int rc = store_open(cfg, &d->store, err);
+	int rc = privs_check(&cfg->user, err);
 
+	if (rc == 0)
+		rc = bind_sockets(d, err);
+	/* from here on as `user`: the database, the token file and the probes are its own */
+	if (rc == 0)
+		rc = privs_drop(&cfg->user, err);
+	d->user = cfg->user;
+	if (rc == 0)
+		rc = store_open(cfg, &d->store, err);
 	if (rc < 0)
 		return rc;
 	rc = steer_dnotify_new(cfg, &d->notify, err);
@@ -609,11 +655,8 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 	    (snap = steer_loop_snapshot(d->loop)) == NULL)
 		return steer_err_set(err, STEER_ENOMEM, "out of memory");
 	/* health is restored from the store before a single answer goes out */
-	rc = steer_server_new(cfg, d->zone, snap, &d->srv, err);
-	if (rc == 0)
-		rc = xfr_start(d, err);
-	if (rc == 0)
-		rc = steer_server_start(d->srv, err);
+	steer_server_publish(d->srv, snap);
+	rc = steer_server_start(d->srv, err);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < cfg->n_listen; i++)

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1486,6 +1487,47 @@ static void test_log_settings(void **state)
 	EXPECT_ERRORS("steerd.json:10:10: log: must be an object");
 }
 
+/* ---- user, group ------------------------------------------------------------------------ */
+
+static void test_user_settings(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct steer_config *cfg;
+
+	(void)state;
+	cfg = load_ok("steerd.json");
+	assert_false(cfg->user.enabled);
+	steer_config_free(cfg);
+	if (pw == NULL)
+		skip(); /* every Debian system has nobody; the errors below need no user */
+	put_main(base_balancer, ",\n  \"user\": \"nobody\"");
+	cfg = load_ok("steerd.json");
+	assert_true(cfg->user.enabled);
+	assert_string_equal(cfg->user.user, "nobody");
+	assert_int_equal(cfg->user.uid, pw->pw_uid);
+	assert_int_equal(cfg->user.gid, pw->pw_gid);
+	steer_config_free(cfg);
+}
+
+static void test_user_errors(void **state)
+{
+	(void)state;
+	put_main(base_balancer, ",\n  \"user\": \"no-such-user-42\"");
+	EXPECT_ERRORS("steerd.json:10:11: user: no user \"no-such-user-42\" on this system");
+	put_main(base_balancer, ",\n  \"user\": \"root\"");
+	EXPECT_ERRORS(
+		"steerd.json:10:11: user: \"root\" is uid 0 (root): name an unprivileged user");
+	put_main(base_balancer, ",\n  \"user\": 7");
+	EXPECT_ERRORS("steerd.json:10:11: user: must be a string");
+	put_main(base_balancer, ",\n  \"group\": \"nogroup\"");
+	EXPECT_ERRORS("steerd.json:10:12: group: needs \"user\" (the account steerd switches to)");
+	put_main(base_balancer, ",\n  \"user\": \"\", \"group\": \"no-such-group-42\"");
+	EXPECT_ERRORS("steerd.json:10:11: user: must be a name of 1 to 255 bytes",
+		      "steerd.json:10:24: group: no group \"no-such-group-42\" on this system");
+	put_main(base_balancer, ",\n  \"usr\": \"steer\"");
+	EXPECT_ERRORS("steerd.json:10:3: usr: unknown key (did you mean \"user\"?)");
+}
+
 /* steer_log() with stderr caught in a file: the line it wrote, parsed (NULL: none). */
 static json_t *logged(int prio, const char *msg)
 {
@@ -1933,6 +1975,8 @@ int main(void)
 		T(test_identity_version_limits),
 		T(test_knock_on_errors),
 		T(test_syntax_hints),
+		T(test_user_settings),
+		T(test_user_errors),
 		T(test_log_settings),
 		T(test_log_json_lines),
 		T(test_tcp_limits),
