@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Small HTTP origins on loopback for the default configuration, so that `dig` shows
-# health-based answers. Each serves GET /healthz -> 200 "ok" on port 8080.
+# health-based answers. Each serves GET /healthz -> 200 "ok" on port 8080
+# ($STEER_DEMO_PORT if set; control files in $STEER_DEMO_DIR, default .demo).
 #   scripts/demo-origins.sh start [ADDR...]   start all (or the given) origins
 #   scripts/demo-origins.sh stop  [ADDR...]   stop all (or the given) origins
 #   scripts/demo-origins.sh fail  ADDR...     make them answer 503 (monitors mark them down)
@@ -10,11 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${STEER_DEMO_DIR:-.demo}
+port=${STEER_DEMO_PORT:-8080}
 all=(127.0.0.11 127.0.0.12 ::1 127.0.0.21 127.0.0.22)
 mkdir -p "$dir"
 
 key() { echo "$1" | tr ':' '_'; }
-listen() { case "$1" in *:*) echo "[$1]:8080" ;; *) echo "$1:8080" ;; esac; }
+listen() { case "$1" in *:*) echo "[$1]:$port" ;; *) echo "$1:$port" ;; esac; }
 running() { [ -f "$dir/$(key "$1").pid" ] && kill -0 "$(cat "$dir/$(key "$1").pid")" 2>/dev/null; }
 
 start() {
