@@ -176,6 +176,33 @@ static void put_by_proto(struct steer_metrics_text *t, const struct steer_metric
 	}
 }
 
+/* DNS TCP connections closed, by reason (the label values are documented in README.md). */
+static void put_tcp_closed(struct steer_metrics_text *t, const struct steer_metrics_dns_totals *d)
+{
+	static const struct {
+		const char *reason;
+		enum steer_stat col;
+	} reasons[] = {
+		{"idle_timeout", STEER_STAT_CLOSED_IDLE},
+		{"first_query_timeout", STEER_STAT_CLOSED_QUERY_TIMEOUT},
+		{"evicted", STEER_STAT_CLOSED_EVICTED},
+		{"table_full", STEER_STAT_CLOSED_FULL},
+		{"per_source_limit", STEER_STAT_CLOSED_PER_SOURCE},
+		{"client_closed", STEER_STAT_CLOSED_CLIENT},
+		{"error", STEER_STAT_CLOSED_ERROR},
+	};
+	const char *name = "steer_dns_tcp_connections_closed_total";
+
+	steer_metrics_text_family(t, name, "counter",
+				  "DNS TCP connections closed, by reason (table_full and "
+				  "per_source_limit: refused at once).");
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		const char *labels[] = {"reason", reasons[i].reason, NULL};
+
+		steer_metrics_text_u64(t, name, labels, d->c[1][reasons[i].col]);
+	}
+}
+
 static void put_dns(struct steer_metrics_text *t, struct steer_metrics *m)
 {
 	const char *name = "steer_dns_queries_total";
@@ -216,6 +243,12 @@ static void put_dns(struct steer_metrics_text *t, struct steer_metrics *m)
 	put_by_proto(t, &d, "steer_dns_tcp_connections_refused_total",
 		     "DNS TCP connections closed at once, over tcp.max_clients.",
 		     STEER_STAT_CONNS_REFUSED, -1);
+	put_by_proto(t, &d, "steer_dns_rrl_dropped_total",
+		     "UDP responses response rate limiting dropped.", STEER_STAT_RRL_DROPPED, 1);
+	put_by_proto(t, &d, "steer_dns_rrl_slipped_total",
+		     "UDP responses response rate limiting sent as a slip (TC=1 or BADCOOKIE).",
+		     STEER_STAT_RRL_SLIPPED, 1);
+	put_tcp_closed(t, &d);
 }
 
 /* Is @p p already among the first @p n default pools of @p b? */

@@ -26,6 +26,18 @@ enum steer_stat {
 	STEER_STAT_CONNS,         /**< TCP: connections accepted */
 	STEER_STAT_CONNS_REFUSED, /**< TCP: closed at once: over tcp.max_clients with no idle
 				   *  connection to close, or over tcp.max_per_source */
+	STEER_STAT_RRL_DROPPED,   /**< UDP: responses rate limiting dropped */
+	STEER_STAT_RRL_SLIPPED,   /**< UDP: responses rate limiting sent as a slip (TC=1 with
+				   *  empty sections, or BADCOOKIE) */
+	/* TCP connections closed by steerd or seen closing, by reason (shutdown not counted);
+	 * the refused ones (also in STEER_STAT_CONNS_REFUSED) are never in STEER_STAT_CONNS */
+	STEER_STAT_CLOSED_IDLE,          /**< idle past tcp.idle_timeout (or the busy limit) */
+	STEER_STAT_CLOSED_QUERY_TIMEOUT, /**< no complete first query within tcp.query_timeout */
+	STEER_STAT_CLOSED_EVICTED,       /**< its slot given to a newcomer in a full table */
+	STEER_STAT_CLOSED_FULL,          /**< refused: a full table with nothing to evict */
+	STEER_STAT_CLOSED_PER_SOURCE,    /**< refused: over tcp.max_per_source */
+	STEER_STAT_CLOSED_CLIENT,        /**< the client closed it (EOF), after its answers */
+	STEER_STAT_CLOSED_ERROR,         /**< a read or write error (reset), or out of memory */
 	STEER_STAT_N,
 };
 

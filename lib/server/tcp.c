@@ -222,6 +222,13 @@ static void conn_free(struct tconn *c)
 	free(c);
 }
 
+/* Close @p c and count why (@p why: one of the STEER_STAT_CLOSED_* reasons). */
+static void conn_close(struct tconn *c, enum steer_stat why)
+{
+	steer_metrics_count(c->t->ctr, why, 1);
+	conn_free(c);
+}
+
 /* Grow *buf to hold at least @p need bytes (doubling, at most @p max). */
 static int grow(uint8_t **buf, size_t *cap, size_t need, size_t first, size_t max)
 {
@@ -303,9 +310,9 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	t->sweep_ms = 0;
 	while (t->fresh.tail != NULL && t->fresh.tail->active_ms + query <= now)
-		conn_free(t->fresh.tail); /* no complete query within tcp.query_timeout */
+		conn_close(t->fresh.tail, STEER_STAT_CLOSED_QUERY_TIMEOUT);
 	while (t->used.tail != NULL && t->used.tail->active_ms + idle <= now)
-		conn_free(t->used.tail); /* idle (RFC 7766 §6.2.3) */
+		conn_close(t->used.tail, STEER_STAT_CLOSED_IDLE); /* RFC 7766 §6.2.3 */
 	sweep_arm(t, now);
 }
 
@@ -492,7 +499,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 	if (n == -2)
 		return;
 	if (n < 0 || conn_process(c) < 0 || conn_flush(c) < 0) {
-		conn_free(c);
+		conn_close(c, STEER_STAT_CLOSED_ERROR);
 		return;
 	}
 	if (n == 0) {
@@ -500,7 +507,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		c->closing = true;
 		event_del(c->ev_read);
 		if (c->out_len == 0)
-			conn_free(c);
+			conn_close(c, STEER_STAT_CLOSED_CLIENT);
 		return;
 	}
 	if (c->out_len - c->out_off >= OUT_HIGH)
@@ -514,22 +521,22 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (conn_flush(c) < 0) {
-		conn_free(c);
+		conn_close(c, STEER_STAT_CLOSED_ERROR);
 		return;
 	}
 	if (c->out_len != 0)
 		return; /* conn_flush re-armed the write event */
 	if (c->closing) {
-		conn_free(c);
+		conn_close(c, STEER_STAT_CLOSED_CLIENT);
 		return;
 	}
 	/* drained: answer what piled up while reading was paused, then read again */
 	if (conn_process(c) < 0 || conn_flush(c) < 0) {
-		conn_free(c);
+		conn_close(c, STEER_STAT_CLOSED_ERROR);
 		return;
 	}
 	if (c->out_len - c->out_off < OUT_HIGH && event_add(c->ev_read, NULL) < 0)
-		conn_free(c);
+		conn_close(c, STEER_STAT_CLOSED_ERROR);
 }
 
 /*
@@ -537,22 +544,23 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
  * full table only by closing the connection that has waited longest for its first query,
  * else the one idle longest if it has been idle EVICT_IDLE_MS (RFC 7766 §6.2.3: the server
  * may close idle connections to make room).
+ * @return STEER_STAT_CONNS if admitted, else why not (STEER_STAT_CLOSED_PER_SOURCE, _FULL).
  */
-static bool conn_admit(struct steer_tcp *t, const struct steer_client *who, uint64_t now)
+static enum steer_stat conn_admit(struct steer_tcp *t, const struct steer_client *who, uint64_t now)
 {
 	struct tconn *victim = t->fresh.tail;
 
 	if (src_is_full(t, who))
-		return false;
+		return STEER_STAT_CLOSED_PER_SOURCE;
 	if (t->n_conns < t->max_clients)
-		return true;
+		return STEER_STAT_CONNS;
 	if (victim == NULL && t->used.tail != NULL &&
 	    now - t->used.tail->active_ms >= EVICT_IDLE_MS)
 		victim = t->used.tail;
 	if (victim == NULL)
-		return false;
-	conn_free(victim);
-	return true;
+		return STEER_STAT_CLOSED_FULL;
+	conn_close(victim, STEER_STAT_CLOSED_EVICTED);
+	return STEER_STAT_CONNS;
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
@@ -561,20 +569,24 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	struct steer_tcp *t = arg;
 	const uint64_t now = now_ms();
 	struct steer_client who;
+	enum steer_stat admit;
 	struct tconn *c;
 
 	(void)lis;
 	(void)salen;
 	steer_server_client(&who, sa);
-	if (!conn_admit(t, &who, now)) {
+	admit = conn_admit(t, &who, now);
+	if (admit != STEER_STAT_CONNS) {
 		close(fd); /* refuse rather than queue */
 		steer_metrics_count(t->ctr, STEER_STAT_CONNS_REFUSED, 1);
+		steer_metrics_count(t->ctr, admit, 1);
 		return;
 	}
 	steer_metrics_count(t->ctr, STEER_STAT_CONNS, 1);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		close(fd);
+		steer_metrics_count(t->ctr, STEER_STAT_CLOSED_ERROR, 1);
 		return;
 	}
 	c->t = t;
@@ -590,7 +602,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	c->ev_read = event_new(t->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	c->ev_write = event_new(t->base, fd, EV_WRITE, conn_on_write, c);
 	if (c->ev_read == NULL || c->ev_write == NULL || event_add(c->ev_read, NULL) < 0) {
-		conn_free(c);
+		conn_close(c, STEER_STAT_CLOSED_ERROR);
 		return;
 	}
 	sweep_arm(t, now);

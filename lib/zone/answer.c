@@ -525,6 +525,11 @@ static size_t answer_limited(const struct steer_zone *z, const struct steer_quer
 {
 	size_t n;
 
+	if (ctx->ctr != NULL)
+		steer_metrics_count(ctx->ctr,
+				    ctx->rrl == STEER_RRL_DROP ? STEER_STAT_RRL_DROPPED
+							       : STEER_STAT_RRL_SLIPPED,
+				    1);
 	if (ctx->rrl == STEER_RRL_DROP)
 		return 0;
 	/* RFC 7873 §5.2.3: rate limiting is the server policy that may answer a query with a

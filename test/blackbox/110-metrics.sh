@@ -3,7 +3,9 @@
 # exactly (per transport, query type, RCODE, balancer, pool and origin), counts probes by
 # reason class with a duration histogram per monitor, counts a failover and a failback
 # when the preferred pool's origins die and come back (with the health gauges following),
-# shows a drain as an override gauge, and keeps every count across a reload.
+# shows a drain as an override gauge, and keeps every count across a reload. TCP closes are
+# counted by reason (client closed, idle timeout, first-query timeout, reset: error), with
+# tcp.idle_timeout and tcp.query_timeout at 1 s.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/health-lib.sh"
 source "$(dirname "$0")/api-lib.sh"
@@ -47,7 +49,7 @@ kq() {
 	kdig @127.0.0.1 -p "$PORT" +tcp +norec +time=2 +retry=0 "$1" "$2" >/dev/null 2>&1 || true
 }
 
-start_api_trio
+start_api_trio 'c["tcp"] = {"idle_timeout": 1, "query_timeout": 1}'
 wait_for "all three origins up" "ctl status --json | jq_py \"sum(o['state'] == 'up' \
 for p in d['pools'] for o in p['origins'])\"" '^3$'
 
@@ -73,12 +75,17 @@ BS='steer_balancer_answers_total{balancer="api",pool="secondary"}'
 O1='steer_origin_answers_total{pool="primary",origin="p1"}'
 O2='steer_origin_answers_total{pool="primary",origin="p2"}'
 OS='steer_origin_answers_total{pool="secondary",origin="s1"}'
+CLOSED='steer_dns_tcp_connections_closed_total{reason='
+REASONS="idle_timeout first_query_timeout evicted table_full per_source_limit client_closed error"
 scrape >/dev/null
 declare -A B
 for s in "$UA" "$UTXT" "$TNX" "$TAAAA" "$BP" "$BS" "$O1" "$O2" "$OS" \
 	'steer_dns_received_total{proto="udp"}' 'steer_dns_received_total{proto="tcp"}' \
 	steer_dns_tcp_connections_total; do
 	B[$s]=$(val "$s")
+done
+for r in $REASONS; do
+	B[$r]=$(val "$CLOSED\"$r\"}")
 done
 args=()
 for _ in $(seq 1 10); do args+=("api.$ZONE" A); done
@@ -103,6 +110,57 @@ delta "balancer api answered from secondary: +0" "$BS" "${B[$BS]}" 0
 delta "origin p1 in 10 answers (origin_steering all, A only)" "$O1" "${B[$O1]}" 10
 delta "origin p2 in 10 answers" "$O2" "${B[$O2]}" 10
 delta "origin s1 in none" "$OS" "${B[$OS]}" 0
+# each kdig closed its connection after its answer: 8 closes by the client (the server
+# sees the EOF on its own time: polled)
+wait_for "tcp closes by the client: +8" "now '${CLOSED}\"client_closed\"}'" \
+	"^$((B[client_closed] + 8))\$" 5
+for r in $REASONS; do
+	[ "$r" = client_closed ] || delta "tcp closes $r: +0" "$CLOSED\"$r\"}" "${B[$r]}" 0
+done
+
+# --- TCP closes by reason: one asks and idles (idle_timeout 1 s), one sends nothing
+# (query_timeout 1 s), one asks and resets (error); each waits for the server's close
+PYTHONPATH="$STEER_SRC/test/blackbox" PORT="$PORT" timeout 30 "$PYTHON" - <<'PY' ||
+import socket
+import time
+from bbdns import *
+
+def connect():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", PORT))
+    return s
+
+def ask(s):
+    q = query("lb.example.test", "SOA", qid=77)
+    s.sendall(struct.pack("!H", len(q)) + q)
+    return parse(tcp_recv_msg(s)).id
+
+idle, silent = connect(), connect()
+expect_eq("idle: answered", ask(idle), 77)
+# each is closed by the server within 5 s (its timeout is 1 s)
+expect_eq("idle: closed by the server", idle.recv(1), b"")
+expect_eq("silent: closed by the server", silent.recv(1), b"")
+idle.close()
+silent.close()
+reset = connect()
+expect_eq("reset: answered", ask(reset), 77)
+reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+reset.close()  # an RST: the server's next read fails
+check_exit()
+PY
+	fail "tcp closes (python exit $?)"
+wait_for "tcp closes by error (the reset): +1" "now '${CLOSED}\"error\"}'" "^$((B[error] + 1))\$" 5
+delta "tcp closes idle_timeout: +1" "${CLOSED}\"idle_timeout\"}" "${B[idle_timeout]}" 1
+delta "tcp closes first_query_timeout: +1" "${CLOSED}\"first_query_timeout\"}" \
+	"${B[first_query_timeout]}" 1
+delta "tcp closes client_closed: still +8" "${CLOSED}\"client_closed\"}" "${B[client_closed]}" 8
+for r in evicted table_full per_source_limit; do
+	delta "tcp closes $r: +0" "$CLOSED\"$r\"}" "${B[$r]}" 0
+done
+delta "tcp connections: +11 (8 kdig, 3 here)" steer_dns_tcp_connections_total \
+	"${B[steer_dns_tcp_connections_total]}" 11
+promcheck "promtool check metrics: after the tcp closes"
 n=$(grep -c ' stats: ' "$TMP/steerd.log" || true)
 kill -USR1 "$STEERD_PID"
 wait_for "SIGUSR1 logs a stats line" "grep -c ' stats: ' '$TMP/steerd.log'" "^$((n + 1))$" 5

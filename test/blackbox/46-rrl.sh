@@ -5,19 +5,42 @@
 # never limited, TCP is never limited, a query with a valid server cookie is answered and
 # one with only a client cookie slips as BADCOOKIE (RFC 7873 §5.2.3), and the limit ends
 # with its second. A reload changes the settings; without `rrl` nothing is limited.
+# /metrics counts exactly what the client saw: steer_dns_rrl_dropped_total and
+# steer_dns_rrl_slipped_total, and BADCOOKIE slips under rcode="BADCOOKIE".
 # One UDP worker, so that one bucket counts the whole prefix (with several workers each
 # counts its own share: see README.md).
 source "$(dirname "$0")/lib.sh"
 make_config "$STEER_SRC/test/data/bb"
 cfg_edit 'c["workers"] = 1; c["rrl"] = {"rate": 10, "slip": 2, "whitelist": ["127.0.9.0/24", "10.0.0.0/8"]}'
+APIPORT=$("$PYTHON" "$STEER_SRC/test/free_port.py" 127.0.0.1)
+cfg_edit "c['api'] = {'listen': ['127.0.0.1:$APIPORT']}"
+API=http://127.0.0.1:$APIPORT
 start_steerd
 
 cat >"$TMP/rrl.py" <<'PY'
+import os
 import socket
 import time
+import urllib.request
 from bbdns import *
 
 RATE = 10
+
+
+def metrics():
+    """The /metrics document as {series as written: value}."""
+    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {k: float(v) for k, v in (line.rsplit(" ", 1) for line in text.splitlines()
+                                     if line and not line.startswith("#"))}
+
+
+DROPPED = "steer_dns_rrl_dropped_total"
+SLIPPED = "steer_dns_rrl_slipped_total"
+
+
+def moved(before, after, series):
+    return after.get(series, 0) - before.get(series, 0)
 
 
 def burst(src, n, options=b"", name="lb.example.test", qtype="SOA", quiet=0.4, limit=5.0):
@@ -77,15 +100,22 @@ def check_split(what, n, got, took, slip=2, rate=RATE):
     return full, tc
 PY
 rrl() {
-	PYTHONPATH="$STEER_SRC/test/blackbox:$TMP" PORT="$PORT" timeout 60 "$PYTHON" - || fail "$1 (python exit $?)"
+	PYTHONPATH="$STEER_SRC/test/blackbox:$TMP" PORT="$PORT" API="$API" timeout 60 "$PYTHON" - ||
+		fail "$1 (python exit $?)"
 }
 
 # --- a burst from one /24: rate answers, then 1 in 2 truncated, the rest dropped; another
 # /24 in the same second, a whitelisted /24 and TCP are answered in full
 rrl "burst" <<'PY'
 from rrl import *
+m0 = metrics()
 got, took = burst("127.0.7.1", 200)
-check_split("127.0.7.1 burst of 200", 200, got, took)
+m1 = metrics()
+full, tc = check_split("127.0.7.1 burst of 200", 200, got, took)
+# every query was received (the server counts it), so what did not come back was dropped
+expect_eq("/metrics: 200 received, %d slipped, %d dropped" % (tc, 200 - full - tc),
+          (moved(m0, m1, 'steer_dns_received_total{proto="udp"}'), moved(m0, m1, SLIPPED),
+           moved(m0, m1, DROPPED)), (200, tc, 200 - full - tc))
 for r in got.values():
     if r.tc:
         expect_eq("a slipped reply: TC, empty, question and OPT kept", (r.counts, r.aa, r.opt is not None), ((1, 0, 0, 1), False, True))
@@ -131,8 +161,15 @@ rrl "cookies" <<'PY'
 from rrl import *
 client = b"\x01\x02\x03\x04\x05\x06\x07\x08"
 only = struct.pack("!HH", 10, 8) + client
+m0 = metrics()
 got, took = burst("127.0.3.1", 100, options=only)
+m1 = metrics()
 full, tc, bad = kinds(got)
+BC = 'steer_dns_queries_total{proto="udp",qtype="SOA",rcode="BADCOOKIE"}'
+expect_eq("/metrics: %d BADCOOKIE (rcode label BADCOOKIE, not YXDOMAIN), slipped, %d dropped"
+          % (bad, 100 - full - bad),
+          (moved(m0, m1, BC), moved(m0, m1, SLIPPED), moved(m0, m1, DROPPED),
+           [k for k in m1 if 'rcode="YXDOMAIN"' in k]), (bad, bad, 100 - full - bad, []))
 limited = 100 - full
 expect_eq("client cookie only: %d answers, %d BADCOOKIE of %d limited, no TC" % (full, bad, limited),
           (RATE <= full <= RATE * (int(took) + 2), limited // 2 - int(took) - 2 <= bad <= limited // 2, tc),
@@ -147,6 +184,10 @@ if badcookie:
     expect_eq("with the server cookie from BADCOOKIE: all 100 answered", kinds(again), (100, 0, 0))
 check_exit()
 PY
+
+# --- the exposition after all this traffic is valid for Prometheus
+out=$(curl -s --max-time 10 "$API/metrics" | promtool check metrics 2>&1) &&
+	ok "promtool check metrics after the bursts" || fail "promtool check metrics: $out"
 
 # --- a reload changes the settings: slip 0 drops every limited reply, slip 1 truncates all
 cfg_edit 'c["rrl"] = {"rate": 5, "slip": 0}'

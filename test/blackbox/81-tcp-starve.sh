@@ -7,10 +7,23 @@
 # every 100 ms, must all be answered. Then, without a flood: a connection that sends no
 # complete query is closed after tcp.query_timeout (also one dripping a query byte by
 # byte), one that asked stays open; the 17th connection from one address is refused while
-# another address still connects.
+# another address still connects. /metrics counts the closes by reason: the floods make
+# per-source refusals, first-query timeouts and evictions; the checks after them exact
+# numbers; at the end every accepted connection is counted closed once.
 source "$(dirname "$0")/lib.sh"
 make_config "$STEER_SRC/test/data/bb"
+APIPORT=$("$PYTHON" "$STEER_SRC/test/free_port.py" 127.0.0.1)
+cfg_edit "c['api'] = {'listen': ['127.0.0.1:$APIPORT']}"
+export API=http://127.0.0.1:$APIPORT
 start_steerd
+
+# closed REASON: the count of steer_dns_tcp_connections_closed_total{reason=REASON} (or of
+# the series REASON names when it has a brace) in a fresh scrape of /metrics.
+closed() {
+	local s=$1
+	[[ $s == *"{"* || $s == steer_* ]] || s="steer_dns_tcp_connections_closed_total{reason=\"$1\"}"
+	curl -s --max-time 10 "$API/metrics" | awk -v s="$s" '$1 == s { v = $2 } END { print v + 0 }'
+}
 
 # flood SECONDS N ADDR...: N idle connections in the background for SECONDS, spread over
 # the source addresses, each reopened as soon as the server closes it; the counts go to
@@ -130,11 +143,34 @@ for _ in $(seq 1 50); do
 done
 expect_match "refused connections counted" "$(grep ' stats: udp ' "$TMP/steerd.log" | tail -1)" \
 	'conns_refused=[1-9]'
+# by reason: the first flood's 17th and later connections from one address were refused,
+# its 16 admitted ones timed out waiting for a first query (2 s, the flood ran 10 s), and
+# the second flood filled the table, so newcomers evicted the connections that never asked
+expect_ge() {
+	if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then ok "$1 ($2 >= $3)"; else fail "$1: expected >= $3, got [$2]"; fi
+}
+expect_ge "closed: per_source_limit" "$(closed per_source_limit)" 1
+expect_ge "closed: first_query_timeout" "$(closed first_query_timeout)" 16
+expect_ge "closed: evicted" "$(closed evicted)" 1
+expect_eq "refused = table_full + per_source_limit" "$(closed steer_dns_tcp_connections_refused_total)" \
+	"$(($(closed table_full) + $(closed per_source_limit)))"
+out=$(curl -s --max-time 10 "$API/metrics" | promtool check metrics 2>&1) &&
+	ok "promtool check metrics after the floods" || fail "promtool check metrics: $out"
 
 py_check "query timeout" <<'PY'
 from bbdns import *
 import select
 import time
+import os, urllib.request
+
+def closed(reason):
+    """steer_dns_tcp_connections_closed_total{reason=...} now."""
+    want = 'steer_dns_tcp_connections_closed_total{reason="%s"} ' % reason
+    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(want):
+                return int(float(line.split()[1]))
+    return 0
 
 def connect(src):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -152,6 +188,7 @@ def ask(s, qid):
 # three that never complete a query (silent; half a message; a message one byte every
 # 0.3 s) and one that asks, then idles: only the first three are closed within 4 s
 # (tcp.query_timeout 2 s; tcp.idle_timeout 10 s)
+timeouts0 = closed("first_query_timeout")
 silent = connect("127.0.0.5")
 partial = connect("127.0.0.5")
 partial.sendall(b"\x00\x40\x12\x34")
@@ -184,6 +221,8 @@ while open_ and time.monotonic() < end:
 for s, name in names.items():
     expect_eq(name + ": closed by the server within 4 s", s not in open_, True)
     s.close()
+expect_eq("/metrics: exactly these 3 closed by first_query_timeout",
+          closed("first_query_timeout") - timeouts0, 3)
 expect_eq("the connection that asked is still served", ask(answered, 6), 6)
 answered.close()
 check_exit()
@@ -192,6 +231,16 @@ PY
 py_check "per-source limit" <<'PY'
 from bbdns import *
 import time
+import os, urllib.request
+
+def closed(reason):
+    """steer_dns_tcp_connections_closed_total{reason=...} now."""
+    want = 'steer_dns_tcp_connections_closed_total{reason="%s"} ' % reason
+    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(want):
+                return int(float(line.split()[1]))
+    return 0
 
 def connect(src):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -209,6 +258,7 @@ def ask(s, qid):
         return None
     return parse(raw).id if raw else None
 
+refused0 = closed("per_source_limit")
 held = [connect("127.0.0.3") for _ in range(16)]
 expect_eq("16 connections from 127.0.0.3 served",
           [ask(s, i) for i, s in enumerate(held)], list(range(16)))
@@ -229,6 +279,10 @@ expect_eq("127.0.1.1-8 (flooded before): 16 served each, the 17th refused",
 for v in more.values():
     for s in v[2]:
         s.close()
+# the server closes a refused connection at accept: counted by the time connect returns
+# and a query gets no answer, so the count is exact here
+expect_eq("/metrics: 9 refused by per_source_limit (127.0.0.3, 127.0.1.1-8)",
+          closed("per_source_limit") - refused0, 9)
 other = connect("127.0.0.4")
 expect_eq("127.0.0.4 still served", ask(other, 100), 100)
 other.close()
@@ -252,4 +306,18 @@ PY
 
 ask qt "$ZONE" SOA
 expect_eq "TCP served at the end" "$STATUS/$COUNTS" "NOERROR/1/0/1"
+# every connection is closed now: each accepted one was counted closed for one reason
+all_closed() {
+	local sum=0 r
+	for r in idle_timeout first_query_timeout evicted client_closed error; do
+		sum=$((sum + $(closed $r)))
+	done
+	echo "accepted=$(closed steer_dns_tcp_connections_total) closed=$sum"
+}
+for _ in $(seq 1 50); do
+	[[ $(all_closed) =~ ^accepted=([0-9]+)\ closed=([0-9]+)$ ]] &&
+		[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && break
+	sleep 0.1
+done
+expect_match "every accepted connection counted closed once" "$(all_closed)" '^accepted=([0-9]+) closed=\1$'
 finish
