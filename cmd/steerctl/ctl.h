@@ -80,6 +80,8 @@ struct ctl_resp {
 	json_t *body;  /* the parsed JSON body (owned); NULL unless the call returned 0 */
 	char why[512]; /* on failure: what went wrong, to complete a sentence */
 	bool reached;  /* something answered, but not with JSON from steerd */
+	char *text;    /* ctl_http_text(): a 2xx text/plain body (owned, NUL-terminated) */
+	size_t text_len;
 };
 
 /* --- usage.c: the command table, help texts, usage errors */
@@ -142,6 +144,13 @@ int ctl_resolve_api(struct ctl *ctl);
  */
 int ctl_http(const struct ctl *ctl, const char *method, const char *path, const json_t *body,
 	     struct ctl_resp *resp);
+
+/**
+ * ctl_http() of a GET whose 2xx answer is text/plain (resp->text); errors still come as
+ * JSON (resp->body).
+ * @return 0 when a text or JSON answer arrived, CTL_EXIT_UNREACHABLE otherwise.
+ */
+int ctl_http_text(const struct ctl *ctl, const char *path, struct ctl_resp *resp);
 
 /** Release the body of @p resp (NULL-safe). */
 void ctl_resp_fini(struct ctl_resp *resp);
@@ -270,6 +279,8 @@ int ctl_cmd_failback(struct ctl *ctl);
 int ctl_cmd_reload(struct ctl *ctl);
 /** `version`: the client's version, and the server's if it answers. */
 int ctl_cmd_version(struct ctl *ctl);
+/** `steerctl zone`: the zone as secondaries get it (GET /v1/zone), as a zone file. */
+int ctl_cmd_zone(struct ctl *ctl);
 /** `check [-c FILE]`: validate a configuration offline. */
 int ctl_cmd_check(struct ctl *ctl);
 

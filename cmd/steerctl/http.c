@@ -134,8 +134,24 @@ static bool is_json_type(const char *type)
 	       (type[16] == '\0' || type[16] == ';' || type[16] == ' ');
 }
 
-/* The transfer succeeded: check the Content-Type, then parse an object. */
-static int take_body(CURL *c, const struct buf *b, struct ctl_resp *resp)
+/* A 2xx text/plain body, when the caller asked for text: copied into resp->text. */
+static bool take_text(const char *type, bool text_ok, const struct buf *b, struct ctl_resp *resp)
+{
+	if (!text_ok || resp->status < 200 || resp->status > 299 || type == NULL ||
+	    strncasecmp(type, "text/plain", 10) != 0)
+		return false;
+	resp->text = malloc(b->n + 1);
+	if (resp->text == NULL)
+		return false;
+	if (b->n > 0)
+		memcpy(resp->text, b->p, b->n);
+	resp->text[b->n] = '\0';
+	resp->text_len = b->n;
+	return true;
+}
+
+/* The transfer succeeded: check the Content-Type, then parse an object (or take text). */
+static int take_body(CURL *c, const struct buf *b, bool text_ok, struct ctl_resp *resp)
 {
 	char *type = NULL;
 	json_error_t jerr;
@@ -144,6 +160,8 @@ static int take_body(CURL *c, const struct buf *b, struct ctl_resp *resp)
 	    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) != CURLE_OK)
 		type = NULL;
 	resp->reached = true;
+	if (take_text(type, text_ok, b, resp))
+		return 0;
 	if (!is_json_type(type)) {
 		snprintf(resp->why, sizeof(resp->why), "answered HTTP %ld %s%s, not JSON",
 			 resp->status, type != NULL ? "with " : "without a Content-Type",
@@ -160,7 +178,7 @@ static int take_body(CURL *c, const struct buf *b, struct ctl_resp *resp)
 	return 0;
 }
 
-static int perform(CURL *c, const char *method, const char *post, struct buf *b,
+static int perform(CURL *c, const char *method, const char *post, bool text_ok, struct buf *b,
 		   struct ctl_resp *resp, const char *errbuf)
 {
 	CURLcode code = CURLE_OK;
@@ -176,11 +194,11 @@ static int perform(CURL *c, const char *method, const char *post, struct buf *b,
 		describe_failure(c, code, errbuf, b, resp);
 		return CTL_EXIT_UNREACHABLE;
 	}
-	return take_body(c, b, resp);
+	return take_body(c, b, text_ok, resp);
 }
 
-int ctl_http(const struct ctl *ctl, const char *method, const char *path, const json_t *body,
-	     struct ctl_resp *resp)
+static int request(const struct ctl *ctl, const char *method, const char *path, const json_t *body,
+		   bool text_ok, struct ctl_resp *resp)
 {
 	bool post = strcmp(method, "POST") == 0;
 	char url[CTL_URL_MAX + 1024], errbuf[CURL_ERROR_SIZE] = "";
@@ -200,7 +218,7 @@ int ctl_http(const struct ctl *ctl, const char *method, const char *path, const 
 		set_why(resp, "libcurl refused an option (is it built without http?)");
 		goto out;
 	}
-	rc = perform(c, method, post_text != NULL ? post_text : "{}", &b, resp, errbuf);
+	rc = perform(c, method, post_text != NULL ? post_text : "{}", text_ok, &b, resp, errbuf);
 out:
 	curl_easy_cleanup(c);
 	curl_slist_free_all(headers);
@@ -209,10 +227,23 @@ out:
 	return rc;
 }
 
+int ctl_http(const struct ctl *ctl, const char *method, const char *path, const json_t *body,
+	     struct ctl_resp *resp)
+{
+	return request(ctl, method, path, body, false, resp);
+}
+
+int ctl_http_text(const struct ctl *ctl, const char *path, struct ctl_resp *resp)
+{
+	return request(ctl, "GET", path, NULL, true, resp);
+}
+
 void ctl_resp_fini(struct ctl_resp *resp)
 {
 	if (resp == NULL)
 		return;
 	json_decref(resp->body);
 	resp->body = NULL;
+	free(resp->text);
+	resp->text = NULL;
 }

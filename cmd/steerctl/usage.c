@@ -61,6 +61,9 @@ static const struct ctl_cmd cmds[] = {
 	 "Load and validate a configuration (default steerd.json, with its pools/ and\n"
 	 "monitors/) without a server: prints `configuration ok: ...` and exits 0, or every\n"
 	 "error as file:line:col: path: message and exits 1."},
+	{"zone", ctl_cmd_zone, 0, 0, 0, true, "", "the zone as secondaries transfer it",
+	 "Print the zone a secondary would get by AXFR now, as a zone file (steerd's\n"
+	 "records, and each balancer's current answers). Needs `transfer` in steerd.json."},
 	{"version", ctl_cmd_version, 0, 0, 0, true, "", "client version, and the server's",
 	 "Print steerctl's version and, when the API answers, steerd's."},
 	{"help", NULL, 0, 0, 1, false, "[COMMAND]", "this overview, or one command's help",
