@@ -61,6 +61,10 @@ struct steer_api_ops {
 	 * waiting (bounded) for its delivery; -ENOENT for no such notification. May be NULL
 	 * (404). */
 	int (*notify_test)(void *arg, const char *name, json_t **result, struct steer_err *err);
+	/** GET /v1/zone: the zone as a secondary would transfer it now, as zone-file text.
+	 * @return 0 with *text (malloc'ed; the API frees it), -ENOENT when transfers are not
+	 * configured (404), or STEER_ENOMEM. May be NULL (404). */
+	int (*zone)(void *arg, char **text);
 };
 
 /** One listen address. */

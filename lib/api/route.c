@@ -3,8 +3,10 @@
  * compared in constant time; reads open on loopback listeners), query parameter check,
  * request body validation, and the handlers that call the daemon's operations.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,7 +28,7 @@ struct route {
 };
 
 static route_fn h_version, h_status, h_explain, h_override, h_failback, h_reload, h_page, h_metrics;
-static route_fn h_notify_test;
+static route_fn h_notify_test, h_zone;
 
 static const struct route routes[] = {
 	{"GET", {NULL}, ACCESS_READ, "", h_page},
@@ -36,6 +38,7 @@ static const struct route routes[] = {
 	{"GET", {"v1", "origins", "*", "*", "history"}, ACCESS_READ, "since limit", api_history},
 	{"GET", {"v1", "events"}, ACCESS_READ, "since limit", api_events},
 	{"GET", {"v1", "explain"}, ACCESS_READ, "name type client", h_explain},
+	{"GET", {"v1", "zone"}, ACCESS_READ, "", h_zone},
 	{"POST", {"v1", "origins", "*", "*", "override"}, ACCESS_WRITE, "", h_override},
 	{"POST", {"v1", "pools", "*", "override"}, ACCESS_WRITE, "", h_override},
 	{"POST", {"v1", "balancers", "*", "failback"}, ACCESS_WRITE, "", h_failback},
@@ -254,6 +257,32 @@ static void h_metrics(struct steer_api *api, const struct api_req *req, struct a
 {
 	(void)req;
 	text_doc(api, api->ops->metrics, "text/plain; version=0.0.4; charset=utf-8", resp);
+}
+
+/* GET /v1/zone: the transferred zone as a zone file; errors as JSON. */
+static void h_zone(struct steer_api *api, const struct api_req *req, struct api_resp *resp)
+{
+	char *text = NULL;
+	int rc = api->ops->zone != NULL ? api->ops->zone(api->ops->arg, &text) : -ENOENT;
+	size_t n;
+
+	(void)req;
+	if (rc == -ENOENT) {
+		api_fail_resp(resp, 404,
+			      "transfers not configured (no \"transfer\" in steerd.json)");
+		return;
+	}
+	if (rc < 0 || text == NULL) {
+		free(text);
+		api_fail_resp(resp, 500, "%s", steer_strerror(rc < 0 ? rc : STEER_ENOMEM));
+		return;
+	}
+	n = strlen(text);
+	if (n > 0 && text[n - 1] == '\n')
+		text[n - 1] = '\0'; /* respond() ends every body with one */
+	resp->status = 200;
+	resp->raw = text;
+	resp->type = "text/plain; charset=utf-8";
 }
 
 static void h_status(struct steer_api *api, const struct api_req *req, struct api_resp *resp)

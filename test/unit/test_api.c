@@ -125,12 +125,26 @@ static int f_reload(void *arg, json_t **result)
 	return 0;
 }
 
+/* GET /v1/zone: zone_rc 0 answers ZONE_TEXT. */
+#define ZONE_TEXT "lb.example.test.\t60\tIN\tSOA\tns1.lb.example.test. h.example.test. 7 1 1 1 1\n"
+static int zone_rc = -ENOENT;
+
+static int f_zone(void *arg, char **text)
+{
+	(void)arg;
+	if (zone_rc < 0)
+		return zone_rc;
+	*text = strdup(ZONE_TEXT);
+	return *text != NULL ? 0 : STEER_ENOMEM;
+}
+
 static const struct steer_api_ops ops = {
 	.status = f_status,
 	.override = f_override,
 	.explain = f_explain,
 	.failback = f_failback,
 	.reload = f_reload,
+	.zone = f_zone,
 };
 
 /* ---- fixture ---- */
@@ -396,6 +410,34 @@ static void test_version_status(void **state)
 	r = xfer(fx->port, "GET /v1/version HTTP/1.0\r\n\r\n");
 	assert_int_equal(r->status, 200);
 	reply_free(r);
+}
+
+static void test_zone(void **state)
+{
+	static const char raw[] = "GET /v1/zone HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct fx *fx = *state;
+	struct reply *r;
+	size_t n;
+	int fd;
+
+	start(fx, (struct steer_api_opts){0});
+	zone_rc = -ENOENT;
+	expect_err(get(fx->port, "/v1/zone"), 404, "transfers not configured");
+	zone_rc = STEER_ENOMEM;
+	expect_err(get(fx->port, "/v1/zone"), 500, "");
+	zone_rc = 0; /* a text answer: read raw (the harness parses JSON) */
+	r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	fd = dial("127.0.0.1", fx->port);
+	send_all(fd, raw, strlen(raw));
+	n = recv_all(fd, r->buf, sizeof(r->buf) - 1);
+	close(fd);
+	assert_true(n > strlen(ZONE_TEXT));
+	assert_memory_equal(r->buf, "HTTP/1.1 200 ", 13);
+	assert_non_null(strstr(r->buf, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+	assert_string_equal(r->buf + n - strlen(ZONE_TEXT), ZONE_TEXT);
+	free(r);
+	zone_rc = -ENOENT;
 }
 
 static void test_not_found_and_method(void **state)
@@ -1188,6 +1230,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_version_status),
+		T(test_zone),
 		T(test_not_found_and_method),
 		T(test_malformed),
 		T(test_limits),
