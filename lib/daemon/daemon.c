@@ -468,6 +468,21 @@ static int op_notify_test(void *arg, const char *name, json_t **result, struct s
 	return steer_dnotify_test(d->notify, name, result, err);
 }
 
+/* GET /v1/zone: what a secondary would transfer now; -ENOENT without `transfer`. */
+static int op_zone(void *arg, char **text)
+{
+	struct steer_daemon *d = arg;
+	bool on;
+
+	pthread_mutex_lock(&d->lk);
+	on = d->cfg->xfr.enabled && d->xfr != NULL;
+	pthread_mutex_unlock(&d->lk);
+	if (!on)
+		return -ENOENT;
+	*text = dxfr_zone_text(d->xfr);
+	return *text != NULL ? 0 : STEER_ENOMEM;
+}
+
 static json_t *errs_json(const struct steer_errs *errs)
 {
 	json_t *arr = json_array();
@@ -580,7 +595,8 @@ static int api_bind(struct steer_daemon *d, struct steer_err *err)
 					.notify_test = op_notify_test,
 					.reload = op_reload,
 					.page = op_page,
-					.metrics = op_metrics};
+					.metrics = op_metrics,
+					.zone = op_zone};
 	o.listen = d->api_addrs;
 	o.n_listen = ac->n_listen;
 	o.token = ac->token != NULL ? ac->token : d->token;
