@@ -56,7 +56,7 @@ struct steer_daemon {
 	char *token; /* created at start when api.token_file did not exist */
 	int64_t probe_retry_ms;
 	struct steer_user_conf user; /* `user` at start: only a restart changes it */
-	struct dxfr *xfr; /* zone transfers: versions, serial, NOTIFY */
+	struct dxfr *xfr;            /* zone transfers: versions, serial, NOTIFY */
 };
 
 /* ---- loading ---- */
@@ -334,12 +334,12 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	rc = load(d->path, &cfg, &zone, errs);
 	if (rc == 0)
 		daemon_warn_restart(d->cfg, cfg);
-	if (rc == 0)
-		dxfr_reload(d->xfr, cfg, zone, d->store); /* the new zone answers the serial */
 	if (rc == 0 && !same_user(&d->user, &cfg->user))
 		log_warn("reload: \"user\" or \"group\" changed; restart steerd to apply it "
 			 "(still running as uid=%lu gid=%lu)",
 			 (unsigned long)geteuid(), (unsigned long)getegid());
+	if (rc == 0)
+		dxfr_reload(d->xfr, cfg, zone, d->store); /* the new zone answers the serial */
 	if (rc == 0 && switch_to(d, cfg, zone) < 0) {
 		steer_zone_free(zone);
 		steer_config_free(cfg);
@@ -643,6 +643,21 @@ static int bind_sockets(struct steer_daemon *d, struct steer_err *err)
 	return api_bind(d, err);
 }
 
+/* Zone transfers: the versions are restored and built before the first answer, and the
+ * TCP thread hands AXFR and IXFR to them. */
+static int xfr_start(struct steer_daemon *d, struct steer_err *err)
+{
+	int rc = dxfr_new(d->cfg, d->store, &d->xfr, err);
+
+	if (rc < 0)
+		return rc;
+	if (steer_events_subscribe(d->events, dxfr_event, d->xfr) < 0)
+		return steer_err_set(err, STEER_ENOMEM, "out of memory");
+	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
+	steer_server_set_xfr(d->srv, dxfr_tcp, d->xfr);
+	return 0;
+}
+
 int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 {
 	const struct steer_config *cfg = d->cfg;
@@ -670,6 +685,11 @@ int steer_daemon_start(struct steer_daemon *d, struct steer_err *err)
 	    steer_loop_new(cfg, NULL, d->store, d->events, &d->loop) < 0 ||
 	    (snap = steer_loop_snapshot(d->loop)) == NULL)
 		return steer_err_set(err, STEER_ENOMEM, "out of memory");
+	rc = xfr_start(d, err);
+	if (rc < 0) {
+		steer_health_snapshot_free(snap);
+		return rc;
+	}
 	/* health is restored from the store before a single answer goes out */
 	steer_server_publish(d->srv, snap);
 	rc = steer_server_start(d->srv, err);
@@ -703,7 +723,7 @@ void steer_daemon_free(struct steer_daemon *d)
 	if (d == NULL)
 		return;
 	if (d->srv != NULL)
-		sdnotify_stopping(); /* it was started */
+		sdnotify_stopping();  /* it was started */
 	steer_api_free(d->api);       /* no more operations */
 	page_free(d->page);           /* its reader was the API thread's */
 	steer_loop_stop(d->loop);     /* no more probe results */

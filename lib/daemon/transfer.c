@@ -10,6 +10,7 @@
 #include "daemon/loop.h"
 #include "daemon/transfer_int.h"
 #include "health/health.h"
+#include "xfr/acl.h"
 #include "xfr/notify.h"
 #include "xfr/xfr.h"
 #include "zone/zone.h"
@@ -36,6 +37,7 @@ static int start(struct dxfr *dx, const struct steer_config *cfg, struct steer_s
 			return rc;
 		atomic_store(&dx->xfr, x);
 	}
+	steer_xfr_acl_warn(&cfg->xfr);
 	steer_xfr_notifier_free(dx->notifier);
 	dx->notifier = NULL;
 	rc = steer_xfr_notifier_new(&cfg->xfr, cfg->zone.name, &dx->notifier, err);
@@ -99,8 +101,13 @@ void dxfr_reload(struct dxfr *dx, const struct steer_config *cfg, struct steer_z
 	struct steer_err err = {0};
 	struct steer_xfr *x;
 
-	if (dx == NULL || !cfg->xfr.enabled)
+	if (dx == NULL)
 		return;
+	if (!cfg->xfr.enabled) { /* transfers turned off: nothing to announce any more */
+		steer_xfr_notifier_free(dx->notifier);
+		dx->notifier = NULL;
+		return;
+	}
 	if (start(dx, cfg, store, &err) < 0)
 		log_err("zone transfers: %s", err.msg);
 	x = atomic_load(&dx->xfr);

@@ -5,8 +5,8 @@
  */
 #include <dirent.h>
 #include <limits.h>
-#include <pwd.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
