@@ -290,6 +290,8 @@ static int check_tsig(struct steer_xfr *x, const struct steer_xfr_conf *conf, in
 		*rc = answer_error(r, RCODE_NOTAUTH, emit, arg); /* unsigned: no TSIG to answer */
 	else if (v == STEER_TSIG_BADTIME)
 		*rc = answer_tsig_error(r, *t, v, now, emit, arg);
+	else if (v == STEER_TSIG_BADKEY || v == STEER_TSIG_BADSIG) /* RFC 8945 §5.2 */
+		*rc = answer_tsig_error(r, NULL, v, now, emit, arg);
 	else /* signed with another key than this source needs: as an unknown key */
 		*rc = answer_tsig_error(r, NULL, STEER_TSIG_BADKEY, now, emit, arg);
 	steer_tsig_free(*t);
