@@ -655,6 +655,7 @@ static int xfr_start(struct steer_daemon *d, struct steer_err *err)
 		return steer_err_set(err, STEER_ENOMEM, "out of memory");
 	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
 	steer_server_set_xfr(d->srv, dxfr_tcp, d->xfr);
+	steer_server_set_signed(d->srv, dxfr_signed, d->xfr);
 	return 0;
 }
 

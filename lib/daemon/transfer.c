@@ -134,6 +134,15 @@ int dxfr_tcp(void *arg, const struct steer_zone *zone, const uint8_t *q, size_t 
 	return steer_xfr_answer_tcp(x, zone, q, qlen, peer, emit, emit_arg);
 }
 
+size_t dxfr_signed(void *arg, const struct steer_zone *zone, struct steer_query_ctx *ctx,
+		   const uint8_t *q, size_t qlen, size_t tsig_off, uint8_t *out, size_t cap)
+{
+	struct dxfr *dx = arg;
+
+	return steer_xfr_answer_signed(atomic_load(&dx->xfr), zone, ctx, q, qlen, tsig_off, out,
+				       cap);
+}
+
 char *dxfr_zone_text(struct dxfr *dx)
 {
 	struct steer_xfr *x = atomic_load(&dx->xfr);

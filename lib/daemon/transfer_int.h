@@ -56,6 +56,11 @@ void dxfr_reload(struct dxfr *dx, const struct steer_config *cfg, struct steer_z
 /** The event subscriber (steer_event_fn): a health change makes a refresh due. */
 void dxfr_event(void *arg, const struct steer_event *ev);
 
+/** steer_server_signed_fn: TSIG-signed queries (steer_xfr_answer_signed()); with
+ * transfers off, the zone answers them as usual. */
+size_t dxfr_signed(void *arg, const struct steer_zone *zone, struct steer_query_ctx *ctx,
+		   const uint8_t *q, size_t qlen, size_t tsig_off, uint8_t *out, size_t cap);
+
 /** The TCP server's transfer callback (steer_server_xfr_fn); @p arg is the dxfr. */
 int dxfr_tcp(void *arg, const struct steer_zone *zone, const uint8_t *q, size_t qlen,
 	     const struct sockaddr *peer, steer_server_emit_fn *emit, void *emit_arg);

@@ -188,6 +188,32 @@ enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
 	return STEER_DNS_OK;
 }
 
+size_t steer_dns_tsig_offset(const uint8_t *pkt, size_t len)
+{
+	size_t off = STEER_DNS_HDR_LEN, last = 0;
+	uint32_t n;
+
+	if (len < STEER_DNS_HDR_LEN || get16(pkt + 10) == 0)
+		return 0;
+	for (uint16_t i = get16(pkt + 4); i > 0; i--) {
+		if (skip_name(pkt, len, &off) < 0 || off + 4 > len)
+			return 0;
+		off += 4;
+	}
+	n = (uint32_t)get16(pkt + 6) + get16(pkt + 8) + get16(pkt + 10);
+	for (uint32_t i = 0; i < n; i++) {
+		last = off;
+		if (skip_name(pkt, len, &off) < 0 || off + 10 > len)
+			return 0;
+		if (i + 1 == n && get16(pkt + off) != STEER_RR_TSIG)
+			return 0;
+		off += 10u + get16(pkt + off + 8);
+		if (off > len)
+			return 0;
+	}
+	return last;
+}
+
 void steer_dns_writer_init(struct steer_dns_writer *w, uint8_t *buf, size_t cap, size_t limit)
 {
 	w->buf = buf;

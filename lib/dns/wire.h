@@ -109,6 +109,16 @@ struct steer_dns_query {
 enum steer_dns_parse steer_dns_parse_query(const uint8_t *pkt, size_t len,
 					   struct steer_dns_query *q);
 
+/**
+ * Where a TSIG record (RFC 8945) ends the message of @p len bytes at @p pkt: the offset of
+ * that last record of the additional section, which a TSIG must be (§5.1). A light scan of
+ * the counts, the question and the records, for the caller to route signed queries.
+ * @return the offset, or 0 when the last record is not a TSIG (or the message is
+ *         malformed: then the normal answer path judges it).
+ * Context: answer path; pure.
+ */
+size_t steer_dns_tsig_offset(const uint8_t *pkt, size_t len);
+
 /** A response being written into a caller-owned buffer. */
 struct steer_dns_writer {
 	uint8_t *buf;

@@ -185,8 +185,8 @@ static void udp_batch(struct udp_worker *wk, struct udp_bufs *b, int n)
 
 		steer_server_client(&client, (const struct sockaddr *)h->msg_name);
 		ctx.rrl = udp_limit(b, rrl, &client, i, sec);
-		len = steer_zone_answer(rt->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
-					b->out_buf[k], sizeof(b->out_buf[k]));
+		len = steer_server_answer(srv, rt->zone, &ctx, b->in_buf[i], b->in[i].msg_len,
+					  b->out_buf[k], sizeof(b->out_buf[k]));
 		if (len == 0)
 			continue;
 		b->out_iov[k].iov_base = b->out_buf[k];
@@ -618,6 +618,23 @@ void steer_server_set_xfr(struct steer_server *srv, steer_server_xfr_fn *fn, voi
 {
 	srv->xfr = fn;
 	srv->xfr_arg = arg;
+}
+
+void steer_server_set_signed(struct steer_server *srv, steer_server_signed_fn *fn, void *arg)
+{
+	srv->sign = fn;
+	srv->sign_arg = arg;
+}
+
+size_t steer_server_answer(const struct steer_server *srv, const struct steer_zone *zone,
+			   struct steer_query_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out,
+			   size_t cap)
+{
+	size_t tsig_off;
+
+	if (srv->sign != NULL && (tsig_off = steer_dns_tsig_offset(q, qlen)) != 0)
+		return srv->sign(srv->sign_arg, zone, ctx, q, qlen, tsig_off, out, cap);
+	return steer_zone_answer(zone, ctx, q, qlen, out, cap);
 }
 
 size_t steer_server_workers(const struct steer_server *srv)

@@ -18,6 +18,7 @@ struct steer_zone;
 struct steer_health_snapshot;
 struct steer_metrics;
 struct steer_server;
+struct steer_query_ctx;
 
 /**
  * Open (bind) every listen socket of @p cfg; nothing is served until start.
@@ -127,6 +128,27 @@ typedef int steer_server_xfr_fn(void *arg, const struct steer_zone *zone, const 
  * Context: before steer_server_start(); @p arg must outlive the server.
  */
 void steer_server_set_xfr(struct steer_server *srv, steer_server_xfr_fn *fn, void *arg);
+
+/**
+ * Answers a query signed with TSIG (RFC 8945): verifies it, answers it through the zone
+ * and signs the answer, or answers NOTAUTH with the TSIG error.
+ * @param ctx       The query's context, as for steer_zone_answer().
+ * @param tsig_off  Offset of the TSIG record in @p q (steer_dns_tsig_offset()).
+ * @param out       Room for the answer, @p cap bytes (as for steer_zone_answer()).
+ * @return the answer's length, or 0 to send nothing.
+ * Context: UDP workers and the TCP thread; may allocate (signed queries are rare: a
+ * secondary's SOA checks).
+ */
+typedef size_t steer_server_signed_fn(void *arg, const struct steer_zone *zone,
+				      struct steer_query_ctx *ctx, const uint8_t *q, size_t qlen,
+				      size_t tsig_off, uint8_t *out, size_t cap);
+
+/**
+ * Have UDP workers and the TCP thread hand queries that end with a TSIG record to @p fn
+ * (with @p arg); without it the TSIG is ignored like any other additional record.
+ * Context: before steer_server_start(); @p arg must outlive the server.
+ */
+void steer_server_set_signed(struct steer_server *srv, steer_server_signed_fn *fn, void *arg);
 
 /** Bytes of answers one TCP connection may hold unsent during a zone transfer. */
 #define STEER_SERVER_XFR_OUT_MAX (64u * 1024 * 1024)

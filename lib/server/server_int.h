@@ -55,6 +55,8 @@ struct steer_server {
 	int64_t cookies_made_ms;
 	steer_server_xfr_fn *xfr; /* zone transfers (set before start), or NULL */
 	void *xfr_arg;
+	steer_server_signed_fn *sign; /* TSIG-signed queries (set before start), or NULL */
+	void *sign_arg;
 };
 
 /* Immutable set read through one atomic pointer, so a reload never pairs a new zone with
@@ -83,6 +85,12 @@ void steer_tcp_stop(struct steer_tcp *tcp);
 
 /** Stop, close the listeners and connections, free (NULL-safe). */
 void steer_tcp_free(struct steer_tcp *tcp);
+
+/* Answer @p q through the signed-query callback when it ends with a TSIG record, else
+ * through the zone. Context: answer path. */
+size_t steer_server_answer(const struct steer_server *srv, const struct steer_zone *zone,
+			   struct steer_query_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out,
+			   size_t cap);
 
 /** Fill @p client from a socket address. */
 struct steer_client;

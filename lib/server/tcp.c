@@ -410,7 +410,7 @@ static int conn_answer(struct tconn *c, const uint8_t *q, size_t qlen)
 		steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
 		return rc;
 	}
-	len = steer_zone_answer(rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
+	len = steer_server_answer(t->srv, rt->zone, &ctx, q, qlen, t->out + 2, STEER_DNS_TCP_MAX);
 	steer_qsbr_leave(&t->srv->qsbr, t->srv->n_udp);
 	if (len == 0)
 		return 0;

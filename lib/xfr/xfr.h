@@ -17,6 +17,7 @@ struct steer_config;
 struct steer_health_snapshot;
 struct steer_store;
 struct steer_zone;
+struct steer_query_ctx;
 struct steer_xfr;
 
 /** steer_xfr_answer_tcp() did not take the query: answer it as any other (NOTIMP). */
@@ -112,6 +113,22 @@ typedef int steer_xfr_emit_fn(void *arg, const uint8_t *msg, size_t len);
 int steer_xfr_answer_tcp(struct steer_xfr *x, const struct steer_zone *zone, const uint8_t *q,
 			 size_t qlen, const struct sockaddr *peer, steer_xfr_emit_fn *emit,
 			 void *arg);
+
+/**
+ * Answer a query that ends with a TSIG record on the ordinary answer path (RFC 8945 §5):
+ * verified against the keys of @p zone's config, answered by the zone without its TSIG
+ * record and signed; a UDP answer that would not fit the client's size with its TSIG is
+ * truncated to the question (TC) and signed. BADKEY and BADSIG: NOTAUTH with the TSIG
+ * error, unsigned; BADTIME: signed. With transfers off, the zone answers the query as
+ * it is (the TSIG is ignored like any other additional record).
+ * @param ctx       The query's context (steer_zone_answer()).
+ * @param tsig_off  Offset of the TSIG record (steer_dns_tsig_offset()).
+ * @return the answer's length in @p out (@p cap bytes), or 0 to send nothing.
+ * Context: answer path (UDP workers, the TCP thread); allocates while verifying.
+ */
+size_t steer_xfr_answer_signed(struct steer_xfr *x, const struct steer_zone *zone,
+			       struct steer_query_ctx *ctx, const uint8_t *q, size_t qlen,
+			       size_t tsig_off, uint8_t *out, size_t cap);
 
 /**
  * The zone a secondary would receive now, as zone-file text: the SOA, then every RR in

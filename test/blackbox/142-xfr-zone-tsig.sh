@@ -16,6 +16,8 @@ mkdir -p "$TMP/cfg/pools"
 SECRET=$(cat "$TMP/cfg/sec1.key")
 # 1500 TXT records of 100 bytes: the AXFR takes several messages, each signed
 BIG=$(for i in $(seq 1 1500); do printf ', "t%d 300 IN TXT %s"' "$i" "$(printf 'x%.0s' $(seq 1 100))"; done)
+# one name whose answer (5 x 100-byte TXT) does not fit 512 bytes
+BIG+=$(for i in 1 2 3 4 5; do printf ', "big 300 IN TXT %s%d"' "$(printf 'y%.0s' $(seq 1 100))" "$i"; done)
 write_config() { # write_config TRANSFER_MEMBER (with its leading comma, or "")
 	cat >"$CFG" <<EOF
 {"listen": ["127.0.0.1:$PORT"],
@@ -69,20 +71,39 @@ expect_eq "GET /v1/zone is the same text" "$api_text" "$zone"
 out=$(kaxfr -y "hmac-sha256:sec1:$SECRET")
 expect_no_match "kdig -y sec1: no TSIG or transfer error" "$out" ';; ERROR|;; WARNING|failed|NOTAUTH|REFUSED|BAD'
 expect_match "kdig -y sec1: several messages, all verified" "$out" \
-	'Received [0-9]+ B \(([2-9]|[1-9][0-9]+) messages, 1507 records\)'
+	'Received [0-9]+ B \(([2-9]|[1-9][0-9]+) messages, 1512 records\)'
 expect_eq "kdig AXFR records equal steerctl zone" "$(records <<<"$out" | grep -v TSIG)" \
 	"$(records <<<"$zone")"
 
 # --- wrong secret, unknown key, no key
 wrong=$(openssl rand -base64 32)
 out=$(kaxfr -y "hmac-sha256:sec1:$wrong")
-expect_match "wrong secret: NOTAUTH / BADSIG" "$out" 'NOTAUTH|BADSIG'
+expect_match "wrong secret: BADSIG" "$out" "error 'BADSIG'"
 expect_no_match "wrong secret: no records" "$out" "IN[[:space:]]+SOA"
 out=$(kaxfr -y "hmac-sha256:nokey:$SECRET")
-expect_match "unknown key: NOTAUTH / BADKEY" "$out" 'NOTAUTH|BADKEY'
+expect_match "unknown key: BADKEY" "$out" "error 'BADKEY'"
 out=$(kaxfr)
 expect_match "no key where one is needed: refused" "$out" 'REFUSED|NOTAUTH|failed'
 expect_no_match "no key: no records" "$out" "IN[[:space:]]+SOA"
+
+# --- signed queries on the ordinary answer path (a secondary's SOA check): the answer is
+# signed with the same key (kdig verifies it), over UDP and TCP; a bad MAC gets BADSIG
+for proto in +notcp +tcp; do
+	out=$(kdig @127.0.0.1 -p "$PORT" $proto +time=3 +retry=0 -y "hmac-sha256:sec1:$SECRET" \
+		SOA "$ZONE" 2>&1 || true)
+	expect_no_match "signed SOA query ($proto): the answer verifies" "$out" '^;; (WARNING|ERROR)'
+	expect_match "signed SOA query ($proto): NOERROR" "$out" 'status: NOERROR'
+	expect_match "signed SOA query ($proto): the SOA" "$out" "^$ZONE\.[[:space:]].*SOA"
+	expect_match "signed SOA query ($proto): a TSIG by sec1" "$out" '^sec1\.[[:space:]].*TSIG[[:space:]]+hmac-sha256'
+done
+out=$(kdig @127.0.0.1 -p "$PORT" +time=3 +retry=0 -y "hmac-sha256:sec1:$wrong" SOA "$ZONE" 2>&1 || true)
+expect_match "signed SOA query, wrong secret: NOTAUTH with TSIG error BADSIG" "$out" 'status: BADSIG'
+expect_no_match "signed SOA query, wrong secret: no SOA" "$out" "^$ZONE\.[[:space:]].*SOA"
+# a signed query whose answer would not fit 512 bytes with its TSIG: TC, signed
+out=$(kdig @127.0.0.1 -p "$PORT" +notcp +noedns +ignore +time=3 +retry=0 \
+	-y "hmac-sha256:sec1:$SECRET" TXT "big.$ZONE" 2>&1 || true)
+expect_match "signed UDP answer too big for 512 bytes: TC" "$out" 'Flags: qr aa tc'
+expect_no_match "signed UDP answer too big: still verifies" "$out" '^;; (WARNING|ERROR)'
 
 # --- without `transfer`: exit 1, the reason on stderr
 stop_steerd

@@ -469,6 +469,36 @@ static void test_cookie_parse_and_write(void **state)
 	assert_null(q.cookie);
 }
 
+/* steer_dns_tsig_offset: a TSIG that ends the message is found after an OPT; one that is
+ * not last, a message cut short or none at all give 0. */
+static void test_tsig_offset(void **state)
+{
+	/* root OPT, then a TSIG owned by "k" (its RDATA is not looked at: 2 bytes here) */
+	static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t tsig[] = {1, 'k', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 2, 0xab, 0xcd};
+	uint8_t extra[sizeof(opt) + sizeof(tsig)];
+	uint8_t pkt[128];
+	size_t len;
+
+	(void)state;
+	memcpy(extra, opt, sizeof(opt));
+	memcpy(extra + sizeof(opt), tsig, sizeof(tsig));
+	len = build(pkt, extra, sizeof(extra), 2);
+	assert_int_equal(steer_dns_tsig_offset(pkt, len), sizeof(base_query) + sizeof(opt));
+	len = build(pkt, tsig, sizeof(tsig), 1);
+	assert_int_equal(steer_dns_tsig_offset(pkt, len), sizeof(base_query));
+	assert_int_equal(steer_dns_tsig_offset(pkt, len - 1), 0); /* RDATA cut short */
+	len = build(pkt, opt, sizeof(opt), 1);
+	assert_int_equal(steer_dns_tsig_offset(pkt, len), 0); /* the last record is an OPT */
+	memcpy(extra, tsig, sizeof(tsig));
+	memcpy(extra + sizeof(tsig), opt, sizeof(opt));
+	len = build(pkt, extra, sizeof(extra), 2);
+	assert_int_equal(steer_dns_tsig_offset(pkt, len), 0); /* a TSIG that is not last */
+	len = build(pkt, NULL, 0, 0);
+	assert_int_equal(steer_dns_tsig_offset(pkt, len), 0);
+	assert_int_equal(steer_dns_tsig_offset(pkt, 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_rfc9018_vectors),
 		cmocka_unit_test(test_cookie_check),
 		cmocka_unit_test(test_cookie_parse_and_write),
+		cmocka_unit_test(test_tsig_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
