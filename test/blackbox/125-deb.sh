@@ -12,14 +12,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	if sudo -n true 2>/dev/null; then
 		SUDO="sudo -n"
 	else
-		echo "FAIL: 120-deb installs a package: run it as root or with passwordless sudo" >&2
+		echo "FAIL: 125-deb installs a package: run it as root or with passwordless sudo" >&2
 		exit 1
 	fi
 fi
 
-exec 9>"${TMPDIR:-/tmp}/steer-120-deb.lock"
+exec 9>"${TMPDIR:-/tmp}/steer-125-deb.lock"
 if ! flock -w 300 9; then
-	echo "FAIL: another 120-deb still runs after 300 s" >&2
+	echo "FAIL: another 125-deb still runs after 300 s" >&2
 	exit 1
 fi
 if dpkg-query -W -f='${Status}' steer 2>/dev/null | grep -q 'installed'; then
