@@ -63,7 +63,7 @@ wait_for "reloaded" "grep -c 'reloaded' '$TMP/steerd.log'" '^1$'
 wait_for "the new monitor thread runs on CPU 0" "threads | grep '^steer-monitor'" '^steer-monitor 0$'
 expect_eq "the new store writer runs on CPU 0" "$(threads | grep '^steer-store' | awk '{print $2}')" "0"
 expect_match "affinity.dns needs a restart" "$(cat "$TMP/steerd.log")" \
-	'reload: listen, workers, tcp, udp and affinity.dns settings take effect only after a restart'
+	'warn +steerd: reload: "affinity.dns" changed; restart steerd to apply it'
 expect_eq "the workers stay where they were" "$(threads | grep -c '^steer-udp')" "$((WORKERS * NL))"
 expect_eq "still answers" "$(q SOA "$ZONE" | dig_status)" NOERROR
 
