@@ -563,34 +563,11 @@ static void token_parse(struct cfg_ctx *c, struct steer_api_conf *a, char *buf, 
 /* Check the open token file @p fd, then read and parse it. */
 static void token_load(struct cfg_ctx *c, struct steer_api_conf *a, int fd)
 {
-	const char *path = a->token_file;
-	char buf[STEER_API_TOKEN_FILE_MAX + 2], eb[128]; /* one more byte, and a NUL */
-	struct stat st;
-	ssize_t n;
+	char buf[STEER_API_TOKEN_FILE_MAX + 2]; /* one more byte, and a NUL */
+	ssize_t n = steer_cfg_read_private(c, "api.token_file", a->token_file, fd, buf,
+					   STEER_API_TOKEN_FILE_MAX);
 
-	if (fstat(fd, &st) != 0) {
-		steer_cfg_err(c, "api.token_file", "cannot stat %s: %s", path,
-			      steer_errno_str(errno, eb, sizeof(eb)));
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		steer_cfg_err(c, "api.token_file", "%s is not a regular file", path);
-		return;
-	}
-	if ((st.st_mode & 077) != 0) {
-		steer_cfg_err(c, "api.token_file", "%s is readable by other users; chmod 600 it",
-			      path);
-		return;
-	}
-	n = steer_cfg_read_upto(fd, buf,
-				STEER_API_TOKEN_FILE_MAX + 1); /* one more: is it too big? */
-	if (n < 0)
-		steer_cfg_err(c, "api.token_file", "cannot read %s: %s", path,
-			      steer_errno_str((int)-n, eb, sizeof(eb)));
-	else if (n > STEER_API_TOKEN_FILE_MAX)
-		steer_cfg_err(c, "api.token_file", "%s is larger than %d bytes", path,
-			      STEER_API_TOKEN_FILE_MAX);
-	else
+	if (n >= 0)
 		token_parse(c, a, buf, (size_t)n);
 }
 

@@ -224,31 +224,10 @@ static void secret_parse(struct cfg_ctx *c, const char *sub, const char *file,
 static void secret_load(struct cfg_ctx *c, const char *sub, const char *file, int fd,
 			const struct secret_kind *k, struct steer_notify_target *t)
 {
-	char buf[STEER_NOTIFY_SECRET_MAX + 1], eb[128]; /* one more byte: is it too big? */
-	struct stat st;
-	ssize_t n;
+	char buf[STEER_NOTIFY_SECRET_MAX + 1]; /* one more byte, and a NUL */
+	ssize_t n = steer_cfg_read_private(c, sub, file, fd, buf, STEER_NOTIFY_SECRET_MAX - 1);
 
-	if (fstat(fd, &st) != 0) {
-		steer_cfg_err(c, sub, "cannot stat %s: %s", file,
-			      steer_errno_str(errno, eb, sizeof(eb)));
-		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		steer_cfg_err(c, sub, "%s is not a regular file", file);
-		return;
-	}
-	if ((st.st_mode & 077) != 0) {
-		steer_cfg_err(c, sub, "%s is readable by other users; chmod 600 it", file);
-		return;
-	}
-	n = steer_cfg_read_upto(fd, buf, STEER_NOTIFY_SECRET_MAX);
-	if (n < 0)
-		steer_cfg_err(c, sub, "cannot read %s: %s", file,
-			      steer_errno_str((int)-n, eb, sizeof(eb)));
-	else if (n > STEER_NOTIFY_SECRET_MAX - 1)
-		steer_cfg_err(c, sub, "%s is larger than %d bytes", file,
-			      STEER_NOTIFY_SECRET_MAX - 1);
-	else
+	if (n >= 0)
 		secret_parse(c, sub, file, k, buf, (size_t)n, t);
 }
 
@@ -259,29 +238,14 @@ static void secret_load(struct cfg_ctx *c, const char *sub, const char *file, in
 static void target_secret(struct cfg_ctx *c, const json_t *obj, const char *path,
 			  const struct secret_kind *k, struct steer_notify_target *t)
 {
-	char sub[CFG_PATH_MAX], eb[128];
-	char *file = NULL;
-	const char *s;
-	int fd;
+	char sub[CFG_PATH_MAX];
+	char *file;
+	int fd = steer_cfg_open_named(c, obj, path, k->key, false, sub, &file);
 
-	if (steer_cfg_str(c, obj, path, k->key, false, &s) <= 0)
+	if (fd < 0)
 		return;
-	steer_cfg_path(sub, sizeof(sub), path, k->key);
-	if (s[0] == '\0') {
-		steer_cfg_err(c, sub, "must not be empty");
-		return;
-	}
-	file = steer_cfg_resolve(c, c->cfg->dir, s);
-	if (file == NULL)
-		return;
-	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		steer_cfg_err(c, sub, "cannot open %s: %s", file,
-			      steer_errno_str(errno, eb, sizeof(eb)));
-	} else {
-		secret_load(c, sub, file, fd, k, t);
-		close(fd);
-	}
+	secret_load(c, sub, file, fd, k, t);
+	close(fd);
 	free(file);
 }
 

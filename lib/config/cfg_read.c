@@ -613,3 +613,66 @@ ssize_t steer_cfg_read_upto(int fd, char *buf, size_t size)
 	}
 	return (ssize_t)n;
 }
+
+ssize_t steer_cfg_read_private(struct cfg_ctx *c, const char *path, const char *file, int fd,
+			       char *buf, size_t max)
+{
+	char eb[128];
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) != 0) {
+		steer_cfg_err(c, path, "cannot stat %s: %s", file,
+			      steer_errno_str(errno, eb, sizeof(eb)));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		steer_cfg_err(c, path, "%s is not a regular file", file);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		steer_cfg_err(c, path, "%s is readable by other users; chmod 600 it", file);
+		return -1;
+	}
+	n = steer_cfg_read_upto(fd, buf, max + 1); /* one more: is it too big? */
+	if (n < 0) {
+		steer_cfg_err(c, path, "cannot read %s: %s", file,
+			      steer_errno_str((int)-n, eb, sizeof(eb)));
+		return -1;
+	}
+	if ((size_t)n > max) {
+		steer_cfg_err(c, path, "%s is larger than %zu bytes", file, max);
+		explicit_bzero(buf, (size_t)n);
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+int steer_cfg_open_named(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+			 bool required, char *sub, char **file)
+{
+	char why[160];
+	const char *s;
+	int fd;
+
+	*file = NULL;
+	if (steer_cfg_str(c, obj, path, key, required, &s) <= 0)
+		return -1;
+	steer_cfg_path(sub, CFG_PATH_MAX, path, key);
+	if (s[0] == '\0') {
+		steer_cfg_err(c, sub, "must not be empty");
+		return -1;
+	}
+	*file = steer_cfg_resolve(c, c->cfg->dir, s);
+	if (*file == NULL)
+		return -1;
+	fd = steer_cfg_open_file(*file, why, sizeof(why));
+	if (fd < 0) {
+		steer_cfg_err(c, sub, "cannot read %s: %s", *file, why);
+		free(*file);
+		*file = NULL;
+		return -1;
+	}
+	return fd;
+}

@@ -120,33 +120,13 @@ static const char *secret_find(const char *buf, size_t *n)
 static void secret_load(struct cfg_ctx *c, const char *sub, const char *file, int fd,
 			struct steer_xfr_key *k)
 {
-	char buf[STEER_XFR_SECRET_FILE_MAX + 1], eb[128]; /* one more byte: is it too big? */
+	char buf[STEER_XFR_SECRET_FILE_MAX + 2]; /* one more byte, and a NUL */
 	const char *s;
-	struct stat st;
-	ssize_t n;
+	ssize_t n = steer_cfg_read_private(c, sub, file, fd, buf, STEER_XFR_SECRET_FILE_MAX);
 	size_t len;
 
-	if (fstat(fd, &st) != 0) {
-		steer_cfg_err(c, sub, "cannot stat %s: %s", file,
-			      steer_errno_str(errno, eb, sizeof(eb)));
+	if (n < 0)
 		return;
-	}
-	if ((st.st_mode & 077) != 0) {
-		steer_cfg_err(c, sub, "%s is readable by other users; chmod 600 it", file);
-		return;
-	}
-	n = steer_cfg_read_upto(fd, buf, STEER_XFR_SECRET_FILE_MAX + 1);
-	if (n < 0) {
-		steer_cfg_err(c, sub, "cannot read %s: %s", file,
-			      steer_errno_str((int)-n, eb, sizeof(eb)));
-		return;
-	}
-	if (n > STEER_XFR_SECRET_FILE_MAX) {
-		steer_cfg_err(c, sub, "%s is larger than %d bytes", file,
-			      STEER_XFR_SECRET_FILE_MAX);
-		return;
-	}
-	buf[n] = '\0';
 	s = memchr(buf, '\0', (size_t)n) == NULL ? secret_find(buf, &len) : NULL;
 	if (s == NULL) {
 		steer_cfg_err(c, sub,
@@ -166,28 +146,14 @@ static void secret_load(struct cfg_ctx *c, const char *sub, const char *file, in
 static void key_secret(struct cfg_ctx *c, const json_t *obj, const char *path,
 		       struct steer_xfr_key *k)
 {
-	char sub[CFG_PATH_MAX], why[160];
+	char sub[CFG_PATH_MAX];
 	char *file;
-	const char *s;
-	int fd;
+	int fd = steer_cfg_open_named(c, obj, path, "secret_file", true, sub, &file);
 
-	if (steer_cfg_str(c, obj, path, "secret_file", true, &s) <= 0)
+	if (fd < 0)
 		return;
-	steer_cfg_path(sub, sizeof(sub), path, "secret_file");
-	if (s[0] == '\0') {
-		steer_cfg_err(c, sub, "must not be empty");
-		return;
-	}
-	file = steer_cfg_resolve(c, c->cfg->dir, s);
-	if (file == NULL)
-		return;
-	fd = steer_cfg_open_file(file, why, sizeof(why));
-	if (fd < 0) {
-		steer_cfg_err(c, sub, "cannot read %s: %s", file, why);
-	} else {
-		secret_load(c, sub, file, fd, k);
-		close(fd);
-	}
+	secret_load(c, sub, file, fd, k);
+	close(fd);
 	free(file);
 }
 

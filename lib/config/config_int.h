@@ -100,6 +100,27 @@ int steer_cfg_open_file(const char *path, char *why, size_t size);
 ssize_t steer_cfg_read_upto(int fd, char *buf, size_t size);
 
 /**
+ * Read the private file @p file, open as @p fd (token and secret files): a regular file,
+ * not readable by group or others, of at most @p max bytes, into @p buf (at least
+ * @p max + 2 bytes: one more to tell a larger file, and a NUL after the bytes read).
+ * Each failure is reported at JSON path @p path, naming the file.
+ * @return the count of bytes read, or -1 (reported).
+ */
+ssize_t steer_cfg_read_private(struct cfg_ctx *c, const char *path, const char *file, int fd,
+			       char *buf, size_t max);
+
+/**
+ * Open the file named by member @p key of @p obj (at JSON @p path): a non-empty string,
+ * resolved against the config folder, opened as with steer_cfg_open_file().
+ * @param sub   Receives the member's JSON path (CFG_PATH_MAX bytes), for later messages.
+ * @param file  Receives the resolved name (caller frees) when a descriptor is returned.
+ * @return a descriptor the caller closes, or -1: absent (not @p required), or an error
+ *         reported at @p sub.
+ */
+int steer_cfg_open_named(struct cfg_ctx *c, const json_t *obj, const char *path, const char *key,
+			 bool required, char *sub, char **file);
+
+/**
  * Parse "192.0.2.1:53" or "[2001:db8::1]:53" (port 1 to 65535) into @p ss and @p len.
  * @return 0, or -1 if @p text is not such an address.
  */

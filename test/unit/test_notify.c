@@ -246,7 +246,7 @@ static void test_config_errors_values(void **state)
 		"steerd.json:9:70: notifications[1].secret_file: short.secret must hold a secret "
 		"of "
 		"at least 16 printable ASCII characters without spaces",
-		"steerd.json:10:66: notifications[2].token_file: cannot open missing.token: No "
+		"steerd.json:10:66: notifications[2].token_file: cannot read missing.token: No "
 		"such "
 		"file or directory",
 		"steerd.json:11:43: notifications[3].command[0]: must be an absolute path (no "
