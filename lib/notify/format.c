@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "notify/hmac.h"
+#include "core/hmac.h"
 #include "notify/notify.h"
 
 #define LINE_MAX_BYTES 600  /* one readable line */
@@ -240,7 +240,7 @@ static int build_webhook(const struct steer_notify_target *t, const json_t *even
 			 struct steer_notify_payload *p)
 {
 	json_t *doc = event_doc(events, p->text, p->last_id);
-	char ts[24], id[24], sig[2 * STEER_SHA256_LEN + 8];
+	char ts[24], id[24], sig[64 + 8];
 	int rc;
 
 	/* the send time is in the body too, so the signature covers it (replay check) */

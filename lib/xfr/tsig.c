@@ -13,8 +13,8 @@
 #include <ldns/ldns.h>
 
 #include "config/config.h"
+#include "core/hmac.h"
 #include "core/name.h"
-#include "xfr/hmac_int.h"
 
 #define SECRET_MAX    (STEER_XFR_SECRET_FILE_MAX / 4 * 3)
 #define CLASS_ANY     255

@@ -28,7 +28,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/err.h"
-#include "notify/hmac.h"
+#include "core/hmac.h"
 #include "notify/notify.h"
 #include "store/outbox.h"
 #include "testutil.h"
@@ -286,13 +286,10 @@ static void test_hmac_vectors(void **state)
 		"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
 	static const char *const rfc4231_6 =
 		"60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
-	uint8_t key[131], digest[STEER_SHA256_LEN];
-	char hex[2 * STEER_SHA256_LEN + 1];
+	uint8_t key[131];
+	char hex[65];
 
 	(void)state;
-	steer_sha256("abc", 3, digest);
-	assert_int_equal(digest[0], 0xba);
-	assert_int_equal(digest[31], 0xad);
 	memset(key, 0x0b, 20);
 	steer_hmac_sha256_hex(key, 20, "Hi There", 8, hex);
 	assert_string_equal(hex, rfc4231_1);
@@ -380,7 +377,7 @@ static void test_payload_webhook(void **state)
 	struct steer_notify_target t = {.type = STEER_NOTIFY_WEBHOOK, .secret = "k3y-0123456789ab"};
 	struct steer_notify_payload p;
 	json_t *one = json_array(), *two = two_events(), *doc;
-	char hex[2 * STEER_SHA256_LEN + 1], want[96];
+	char hex[65], want[96];
 
 	(void)state;
 	json_array_append_new(one, event_obj(&ev_balancer, 7));

@@ -1,8 +1,9 @@
 /*
- * HMAC (RFC 2104) over the SHA functions of ldns, for TSIG. Only lib/xfr includes this.
+ * HMAC (RFC 2104) with SHA-1, SHA-256 and SHA-512, over the SHA functions of ldns: TSIG
+ * (lib/xfr) and the signatures of webhook notifications (lib/notify).
  */
-#ifndef STEER_XFR_HMAC_INT_H
-#define STEER_XFR_HMAC_INT_H
+#ifndef STEER_CORE_HMAC_H
+#define STEER_CORE_HMAC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -45,5 +46,12 @@ void steer_hmac_init(struct steer_hmac *h, enum steer_hmac_alg alg, const uint8_
 void steer_hmac_update(struct steer_hmac *h, const void *data, size_t len);
 /** Finish: steer_hmac_size() bytes into @p mac; @p h is wiped. */
 void steer_hmac_final(struct steer_hmac *h, uint8_t *mac);
+
+/**
+ * HMAC-SHA256 of @p msg under @p key, as lower-case hex (64 characters and a NUL) in
+ * @p hex. Context: any thread; no allocation.
+ */
+void steer_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,
+			   char hex[65]);
 
 #endif

@@ -1,12 +1,14 @@
 /*
- * HMAC (RFC 2104) over ldns's SHA-1 and SHA-2: ldns signs TSIG only on an ldns_pkt it
+ * HMAC (RFC 2104) over ldns's SHA-1 and SHA-2. TSIG: ldns signs only an ldns_pkt it
  * re-encodes, with its own clock and without error fields, so TSIG answers are signed
- * here over the exact wire bytes (and verified with ldns in the tests).
+ * here over the exact wire bytes (and verified with ldns in the tests). Webhooks: the
+ * X-Steer-Signature header.
  */
+#include "core/hmac.h"
+
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-#include "xfr/hmac_int.h"
 
 #define BLOCK_MAX 128 /* SHA-512 block */
 
@@ -124,4 +126,18 @@ void steer_hmac_final(struct steer_hmac *h, uint8_t *mac)
 	hash_final(h->alg, &h->outer, mac);
 	explicit_bzero(ih, sizeof(ih));
 	explicit_bzero(h, sizeof(*h));
+}
+
+void steer_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,
+			   char hex[65])
+{
+	uint8_t mac[STEER_HMAC_MAX];
+	struct steer_hmac h;
+	size_t n = steer_hmac_size(STEER_HMAC_SHA256);
+
+	steer_hmac_init(&h, STEER_HMAC_SHA256, key, key_len);
+	steer_hmac_update(&h, msg, msg_len);
+	steer_hmac_final(&h, mac);
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
 }
