@@ -10,6 +10,7 @@
 #include "daemon/loop.h"
 #include "daemon/transfer_int.h"
 #include "health/health.h"
+#include "store/store.h"
 #include "xfr/acl.h"
 #include "xfr/notify.h"
 #include "xfr/xfr.h"
@@ -17,6 +18,9 @@
 
 #define STEER_LOG_SRC "xfr"
 #include "core/log.h"
+
+/* How long a new version waits for its commit before its serial goes out anyway */
+#define COMMIT_WAIT_MS 1000
 
 struct dxfr {
 	_Atomic(struct steer_xfr *) xfr; /* created once, freed by dxfr_free() */
@@ -84,6 +88,13 @@ void dxfr_refresh(struct dxfr *dx, const struct steer_config *cfg, struct steer_
 	steer_xfr_set_store(x, store);
 	if (steer_xfr_update(x, cfg, zone, snap, &changed, &serial, &err) < 0)
 		log_err("zone version not updated: %s", err.msg);
+	/* a serial goes out (SOA answers, NOTIFY) only once its version is on disk: one a
+	 * secondary holds must never be made again with other contents after a crash */
+	if (changed && store != NULL && steer_store_flush(store, COMMIT_WAIT_MS) != 0)
+		log_warn("zone serial %u is served before it is stored (the database does not "
+			 "commit): after a crash, steerd may serve this serial again with other "
+			 "contents; use \"serial_policy\": \"unixtime\" to rule that out",
+			 serial);
 	steer_zone_set_serial(zone, steer_xfr_serial(x));
 	if (changed && dx->notifier != NULL)
 		steer_xfr_notifier_send(dx->notifier, serial);

@@ -3,7 +3,7 @@
 # SOA first and last; an origin forced down makes a new version (serial + 1) whose IXFR
 # holds exactly the deleted record; the SOA serial of ordinary answers follows; a source
 # outside transfer.allow is REFUSED; over UDP, AXFR gets a small NOTIMP and IXFR the SOA
-# alone; the serial and journal survive a restart.
+# alone; the serial and journal survive a restart; a serial is served only once stored.
 source "$(dirname "$0")/lib.sh"
 
 ZONE=lb.example.test
@@ -128,4 +128,49 @@ out=$(xfr IXFR=1)
 expect_eq "after a restart: IXFR=1 has both diffs" \
 	"$(awk -F'\t' '$4 == "SOA" {print $7}' <<<"$out" | tr '\n' ' ')" "3 1 2 2 3 3 "
 
+# --- a serial is served only once its version is in SQLite: with the database locked by
+# another writer for 0.4 s, the next serial (4) is not served before the lock goes, and a
+# kill -9 as soon as it is served finds it stored (else a restart would make serial 4
+# again, with other contents than a secondary already holds)
+py_check "serial stored before served" <<EOF
+import os, signal, sqlite3, struct, subprocess, time
+import bbdns
+
+def serial():
+    r = bbdns.parse(bbdns.udp(bbdns.query("$ZONE", "SOA")))
+    return struct.unpack("!I", r.answer[0][4][-20:-16])[0]
+
+db = sqlite3.connect("$TMP/steerd.db", timeout=5, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+t0 = time.monotonic()
+subprocess.run(["$STEERCTL", "--api", "$API", "--token-file", "$TMP/cfg/api.token",
+                "auto", "primary"], check=True, stdout=subprocess.DEVNULL)
+held, seen = True, None
+while time.monotonic() - t0 < 10:
+    if held and time.monotonic() - t0 >= 0.4:
+        db.execute("COMMIT")
+        held = False
+    if serial() == 4:
+        seen = held
+        os.kill($STEERD_PID, signal.SIGKILL)
+        break
+    time.sleep(0.002)
+bbdns.expect_eq("serial 4 served only after the database lock went", seen, False)
+stored = db.execute("SELECT serial FROM xfr_state").fetchone()
+bbdns.expect_eq("after kill -9 at once: serial 4 is in xfr_state", stored, (4,))
+bbdns.check_exit()
+EOF
+
+wait "$STEERD_PID" 2>/dev/null || true # killed above
+start_steerd
+wait_serial 4
+out=$(xfr IXFR=3)
+expect_eq "after kill -9 and a start: IXFR=3 is the stored diff" \
+	"$(awk -F'\t' '{print ($4 == "SOA") ? "SOA " $7 : $1 " " $2 " " $4 " " $5}' <<<"$out")" \
+	"SOA 4
+SOA 3
+api.$ZONE. 5 A 127.0.0.21
+SOA 4
+api.$ZONE. 30 A 127.0.0.11
+SOA 4"
 finish
