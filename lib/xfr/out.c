@@ -114,7 +114,9 @@ static int parse_rest(struct req *r)
 	ldns_pkt *pkt = NULL;
 	int rc = STEER_RCODE_FORMERR;
 
-	if (ldns_wire2pkt(&pkt, r->q, r->qlen) != LDNS_STATUS_OK)
+	/* several TSIG RRs would leak in ldns: FORMERR before it sees them */
+	if (steer_tsig_misplaced(r->q, r->qlen) ||
+	    ldns_wire2pkt(&pkt, r->q, r->qlen) != LDNS_STATUS_OK)
 		return rc;
 	r->edns = ldns_pkt_edns(pkt);
 	if (r->qtype == STEER_RR_AXFR) {

@@ -13,7 +13,8 @@
 #include "xfr/xfr_int.h"
 #include "zone/zone.h"
 
-#define HDR_TC 0x02 /* in the third header byte */
+#define HDR_QR 0x80 /* in the third header byte */
+#define HDR_TC 0x02
 
 /* The size limit of a UDP answer to @p q: its EDNS payload size, else 512 (RFC 1035). */
 static size_t udp_limit(const uint8_t *q, size_t qlen)
@@ -95,7 +96,10 @@ size_t steer_xfr_answer_signed(struct steer_xfr *x, const struct steer_zone *zon
 	uint64_t now;
 	size_t len = 0;
 
-	if (x == NULL || !cfg->xfr.enabled || tsig_off < STEER_DNS_HDR_LEN || tsig_off > qlen)
+	/* a response (QR) is never answered, whatever its TSIG says: an error answer to one
+	 * could bounce between two servers for ever, or at a forged source; the zone drops it */
+	if (x == NULL || !cfg->xfr.enabled || tsig_off < STEER_DNS_HDR_LEN || tsig_off > qlen ||
+	    (q[2] & HDR_QR) != 0)
 		return steer_zone_answer(zone, ctx, q, qlen, out, cap);
 	now = x->clock(x->clock_arg);
 	v = steer_tsig_verify_request(&cfg->xfr, q, qlen, now, &t);

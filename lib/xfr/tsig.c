@@ -338,12 +338,15 @@ static size_t skip_name(const uint8_t *msg, size_t len, size_t o)
 
 /*
  * RFC 8945 §5.1: a TSIG RR anywhere but last in the additional section, or more than one,
- * is FORMERR. ldns takes any TSIG RR out of the section, so the wire is walked here.
+ * is FORMERR. ldns takes any TSIG RR out of the section, so the wire is walked here, by
+ * RDLENGTH. @return true when misplaced (or the walk runs off the end); else *last_tsig
+ * tells whether the last RR is a TSIG RR.
  */
-static bool tsig_misplaced(const uint8_t *msg, size_t len)
+static bool wire_walk(const uint8_t *msg, size_t len, bool *last_tsig)
 {
 	size_t o = 12, qd, rrs;
 
+	*last_tsig = false;
 	if (len < 12)
 		return true;
 	qd = (size_t)(msg[4] << 8 | msg[5]);
@@ -359,11 +362,19 @@ static bool tsig_misplaced(const uint8_t *msg, size_t len)
 		o = skip_name(msg, len, o);
 		if (o == 0 || o + 10 > len)
 			return true;
-		if ((msg[o] << 8 | msg[o + 1]) == TYPE_TSIG && i + 1 < rrs)
+		*last_tsig = (msg[o] << 8 | msg[o + 1]) == TYPE_TSIG;
+		if (*last_tsig && i + 1 < rrs)
 			return true;
 		o += 10u + (size_t)(msg[o + 8] << 8 | msg[o + 9]);
 	}
 	return false;
+}
+
+bool steer_tsig_misplaced(const uint8_t *msg, size_t len)
+{
+	bool last_tsig;
+
+	return wire_walk(msg, len, &last_tsig);
 }
 
 /* The TSIG RR of @p pkt when well formed, else NULL with *rc set (NONE or FORMERR). */
@@ -443,13 +454,20 @@ enum steer_tsig_rc steer_tsig_verify_request(const struct steer_xfr_conf *conf, 
 	enum steer_tsig_rc rc = STEER_TSIG_FORMERR;
 	ldns_pkt *pkt = NULL;
 	const ldns_rr *rr;
+	bool last_tsig;
 
 	*out = NULL;
 	/* before ldns parses it: ldns keeps only the last of several TSIG RRs (and leaks the
 	 * others) */
-	if (tsig_misplaced(msg, len) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
+	if (wire_walk(msg, len, &last_tsig) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
 		return STEER_TSIG_FORMERR;
 	rr = tsig_rr(pkt, &rc);
+	/* ldns reads an RR's RDATA by its fields, not its RDLENGTH: when the two disagree it
+	 * can find a TSIG RR where the wire (and steer_dns_tsig_offset()) has none */
+	if (rr != NULL && !last_tsig) {
+		rr = NULL;
+		rc = STEER_TSIG_FORMERR;
+	}
 	if (rr != NULL)
 		rc = request_check(conf, pkt, rr, msg, len, now_s, out);
 	ldns_pkt_free(pkt);
@@ -480,7 +498,7 @@ enum steer_tsig_rc steer_tsig_verify_answer(const struct steer_tsig *t, const ui
 	ldns_pkt *pkt = NULL;
 	const ldns_rr *rr;
 
-	if (tsig_misplaced(msg, len) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
+	if (steer_tsig_misplaced(msg, len) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
 		return STEER_TSIG_FORMERR;
 	rr = tsig_rr(pkt, &rc);
 	if (rr == NULL)
@@ -505,7 +523,8 @@ out:
 	return rc;
 }
 
-/* Bytes of the question of @p q when it is one uncompressed name + type + class; else 0. */
+/* Bytes of the question of @p q when it is one uncompressed name of at most 255 bytes +
+ * type + class; else 0 (an answer echoing a longer name would not parse). */
 static size_t question_len(const uint8_t *q, size_t qlen)
 {
 	size_t o = 12;
@@ -515,6 +534,8 @@ static size_t question_len(const uint8_t *q, size_t qlen)
 	while (o < qlen && q[o] != 0) {
 		if (q[o] > 63)
 			return 0; /* a pointer (or worse) in a question: leave it out */
+		if (o + 1u + q[o] - 12 >= STEER_NAME_MAX)
+			return 0; /* with the root label, longer than a name can be */
 		o += 1u + q[o];
 	}
 	return o + 5 <= qlen ? o + 5 - 12 : 0;
@@ -529,7 +550,7 @@ static int unsigned_rr(const uint8_t *query, size_t qlen, uint16_t error, uint64
 	const ldns_rr *rr;
 	int rc = 0;
 
-	if (tsig_misplaced(query, qlen) || ldns_wire2pkt(&pkt, query, qlen) != LDNS_STATUS_OK)
+	if (steer_tsig_misplaced(query, qlen) || ldns_wire2pkt(&pkt, query, qlen) != LDNS_STATUS_OK)
 		return 0; /* no TSIG to answer with: NOTAUTH alone */
 	rr = ldns_pkt_tsig(pkt);
 	if (rr != NULL && ldns_rr_rd_count(rr) >= 1) {

@@ -7,6 +7,7 @@
 #ifndef STEER_XFR_TSIG_H
 #define STEER_XFR_TSIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,16 @@ enum steer_tsig_rc {
 
 /** One signed exchange: the key, the request MAC, then the prior MAC, the message count. */
 struct steer_tsig;
+
+/**
+ * Does @p msg have a TSIG RR anywhere but last in the additional section, or more than one
+ * (RFC 8945 §5.1: FORMERR), or names and RR headers that run past its end? Check this
+ * before ldns_wire2pkt() on a message from the network: ldns keeps only the last of several
+ * TSIG RRs and leaks the others.
+ * @return true when the message must not go to ldns (answer FORMERR).
+ * Context: any; pure.
+ */
+bool steer_tsig_misplaced(const uint8_t *msg, size_t len);
 
 /**
  * Verify the TSIG RR (last in the additional section) of the request @p msg.

@@ -120,7 +120,8 @@ int steer_xfr_answer_tcp(struct steer_xfr *x, const struct steer_zone *zone, con
  * record and signed; a UDP answer that would not fit the client's size with its TSIG is
  * truncated to the question (TC) and signed. BADKEY and BADSIG: NOTAUTH with the TSIG
  * error, unsigned; BADTIME: signed. With transfers off, the zone answers the query as
- * it is (the TSIG is ignored like any other additional record).
+ * it is (the TSIG is ignored like any other additional record). A response (QR=1) gets
+ * nothing, whatever its TSIG, as on the zone's answer path.
  * @param ctx       The query's context (steer_zone_answer()).
  * @param tsig_off  Offset of the TSIG record (steer_dns_tsig_offset()).
  * @return the answer's length in @p out (@p cap bytes), or 0 to send nothing.

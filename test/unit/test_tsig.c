@@ -4,6 +4,7 @@
  * answers carry the right TSIG, and a 3-message answer stream verifies with ldns as a
  * client verifies it (ldns_pkt_tsig_verify_next).
  */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <ldns/ldns.h>
 
 #include "config/config.h"
+#include "dns/wire.h"
 #include "xfr/acl.h"
 #include "xfr/tsig.h"
 
@@ -192,6 +194,89 @@ static void test_error_answers(void **state)
 	ldns_pkt_free(q);
 }
 
+/* A question name longer than 255 bytes is not echoed: the error answer must parse. */
+static void test_error_answer_long_qname(void **state)
+{
+	uint8_t q[12 + 5 * 64 + 1 + 4] = {0x42, 0x42, 0, 0, 0, 1}, out[512];
+	size_t n = 12, olen = 0;
+	ldns_pkt *a = NULL;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) { /* 5 labels of 63: 321 bytes with the root */
+		q[n++] = 63;
+		memset(q + n, 'a', 63);
+		n += 63;
+	}
+	q[n++] = 0;
+	q[n + 1] = 252; /* AXFR IN */
+	q[n + 3] = 1;
+	n += 4;
+	assert_int_equal(steer_tsig_error_answer(NULL, q, n, STEER_TSIG_FORMERR, now(), out, &olen,
+						 sizeof(out)),
+			 0);
+	assert_int_equal(olen, 12);
+	assert_int_equal(ldns_wire2pkt(&a, out, olen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(a), LDNS_RCODE_FORMERR);
+	assert_int_equal(ldns_pkt_qdcount(a), 0);
+	assert_int_equal(ldns_pkt_id(a), 0x4242);
+	ldns_pkt_free(a);
+	/* 255 bytes exactly (labels of 63, 63, 63, 61 and the root) is still a name */
+	n = 12;
+	for (int i = 0; i < 4; i++) {
+		q[n++] = i < 3 ? 63 : 61;
+		memset(q + n, 'a', q[n - 1]);
+		n += q[n - 1];
+	}
+	q[n++] = 0;
+	memset(q + n, 0, 4);
+	q[n + 1] = 252;
+	q[n + 3] = 1;
+	n += 4;
+	assert_int_equal(steer_tsig_error_answer(NULL, q, n, STEER_TSIG_FORMERR, now(), out, &olen,
+						 sizeof(out)),
+			 0);
+	assert_int_equal(olen, 12 + 255 + 4);
+	assert_int_equal(ldns_wire2pkt(&a, out, olen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_qdcount(a), 1);
+	ldns_pkt_free(a);
+}
+
+/* An RR whose RDATA is shorter than its RDLENGTH: ldns reads the SOA by its fields and
+ * finds the TSIG RR after them, the wire (RDLENGTH) has none last. FORMERR, like the answer
+ * path's scan (steer_dns_tsig_offset() finds no TSIG there). */
+static void test_rdlength_mismatch_formerr(void **state)
+{
+	static const uint8_t soa_head[] = {0, 6, 0, 1, 0, 0, 0, 0, 0, 22};
+	ldns_rdf *qname = ldns_dname_new_frm_str("lb.example.test.");
+	ldns_pkt *q = ldns_pkt_query_new(qname, LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, 0);
+	ldns_rr *soa = NULL;
+	struct steer_tsig *t = NULL;
+	uint8_t *w, *p;
+	size_t n;
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(
+		ldns_rr_new_frm_str(&soa, "lb.example.test. 0 IN SOA . . 3 0 0 0 0", 0, NULL, NULL),
+		LDNS_STATUS_OK);
+	ldns_pkt_push_rr(q, LDNS_SECTION_AUTHORITY, soa);
+	assert_int_equal(ldns_pkt_tsig_sign(q, "sec1.", SECRET1, 300, "hmac-sha256.", NULL),
+			 LDNS_STATUS_OK);
+	to_wire(q, &w, &n);
+	assert_int_equal(steer_tsig_verify_request(&conf, w, n, now(), &t), STEER_TSIG_OK);
+	steer_tsig_free(t);
+	t = NULL;
+	assert_true(steer_dns_tsig_offset(w, n) > 0);
+	p = memmem(w, n, soa_head, sizeof(soa_head));
+	assert_non_null(p);
+	p[9] = 29; /* RDLENGTH 29: 7 bytes into the TSIG RR */
+	assert_int_equal(steer_dns_tsig_offset(w, n), 0);
+	assert_int_equal(steer_tsig_verify_request(&conf, w, n, now(), &t), STEER_TSIG_FORMERR);
+	assert_null(t);
+	free(w);
+	ldns_pkt_free(q);
+}
+
 static void test_badtime_answer_is_signed(void **state)
 {
 	ldns_pkt *q = query("sec1.", SECRET1, "hmac-sha256."), *a;
@@ -363,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_verify_bad_key_secret_time),
 		cmocka_unit_test(test_formerr),
 		cmocka_unit_test(test_error_answers),
+		cmocka_unit_test(test_error_answer_long_qname),
+		cmocka_unit_test(test_rdlength_mismatch_formerr),
 		cmocka_unit_test(test_badtime_answer_is_signed),
 		cmocka_unit_test(test_three_message_answer),
 		cmocka_unit_test(test_client_roundtrip),

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +26,7 @@
 #include "steer/steer.h"
 #include "store/store.h"
 #include "testutil.h"
+#include "xfr/tsig.h"
 #include "xfr/xfr.h"
 #include "zone/zone.h"
 
@@ -592,14 +594,113 @@ static void test_udp_ixfr_soa(void **state)
 	fx_free(f);
 }
 
+/* @p q (a query of @p len bytes, from query()) signed by ldns with key @p key. */
+static uint8_t *sign_query(uint8_t *q, size_t *len, const char *key, const char *secret)
+{
+	ldns_pkt *p = NULL;
+	uint8_t *wire = NULL;
+
+	assert_int_equal(ldns_wire2pkt(&p, q, *len), LDNS_STATUS_OK);
+	free(q);
+	assert_int_equal(ldns_pkt_tsig_sign(p, key, secret, 300, "hmac-sha256.", NULL),
+			 LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt2wire(&wire, p, len), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	return wire;
+}
+
+/* A response carrying a TSIG is never answered, whatever the TSIG: a BADKEY answer to a
+ * response could bounce between two servers for ever. */
+static void test_signed_response_dropped(void **state)
+{
+	struct fx *f = fx_new(1, 100, 0);
+	uint64_t rng = 1;
+	struct steer_query_ctx ctx = {.snap = f->snap, .rng = &rng};
+	uint8_t out[STEER_DNS_UDP_MAX];
+	size_t qlen, off;
+	uint8_t *q = query(LDNS_RR_TYPE_SOA, 0, &qlen);
+
+	(void)state;
+	update(f, true);
+	q = sign_query(q, &qlen, "nokey.", "c2VjcmV0");
+	off = steer_dns_tsig_offset(q, qlen);
+	assert_true(off > 0);
+	/* as a query: NOTAUTH (BADKEY) */
+	assert_true(steer_xfr_answer_signed(f->x, f->zone, &ctx, q, qlen, off, out, sizeof(out)) >
+		    0);
+	assert_int_equal(out[3] & 0x0f, LDNS_RCODE_NOTAUTH);
+	q[2] |= 0x80; /* QR: the same bytes as a response */
+	assert_int_equal(
+		steer_xfr_answer_signed(f->x, f->zone, &ctx, q, qlen, off, out, sizeof(out)), 0);
+	ctx.tcp = true;
+	assert_int_equal(
+		steer_xfr_answer_signed(f->x, f->zone, &ctx, q, qlen, off, out, sizeof(out)), 0);
+	free(q);
+	fx_free(f);
+}
+
+/* Two TSIG RRs in a transfer request: FORMERR before ldns parses it (ldns would keep the
+ * last and leak the others: the ASan build of this test fails on that leak). */
+static void test_two_tsigs_formerr(void **state)
+{
+	struct fx *f = fx_new(1, 100, 0);
+	struct sockaddr_in sin;
+	struct msgs m = {0};
+	size_t qlen, off;
+	uint8_t *q = query(LDNS_RR_TYPE_AXFR, 0, &qlen), *two;
+	ldns_pkt *p = NULL;
+
+	(void)state;
+	update(f, true);
+	q = sign_query(q, &qlen, "k1.", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=");
+	off = steer_dns_tsig_offset(q, qlen);
+	assert_true(off > 0);
+	/* the TSIG RR twice, ARCOUNT 2 */
+	two = malloc(qlen + (qlen - off));
+	assert_non_null(two);
+	memcpy(two, q, qlen);
+	memcpy(two + qlen, q + off, qlen - off);
+	two[11] = 2;
+	assert_true(steer_tsig_misplaced(two, 2 * qlen - off));
+	assert_false(steer_tsig_misplaced(q, qlen));
+	peer(&sin, "127.0.0.2");
+	assert_int_equal(steer_xfr_answer_tcp(f->x, f->zone, two, 2 * qlen - off,
+					      (struct sockaddr *)&sin, collect, &m),
+			 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(ldns_wire2pkt(&p, m.m[0], m.len[0]), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_FORMERR);
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	msgs_fini(&m);
+	/* the same request signed once transfers (ldns signed it at the wall clock) */
+	f->now = (uint64_t)time(NULL);
+	assert_int_equal(
+		steer_xfr_answer_tcp(f->x, f->zone, q, qlen, (struct sockaddr *)&sin, collect, &m),
+		0);
+	assert_int_equal(ldns_wire2pkt(&p, m.m[0], m.len[0]), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ldns_pkt_free(p);
+	msgs_fini(&m);
+	free(two);
+	free(q);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_serial_arithmetic), cmocka_unit_test(test_axfr_and_versions),
-		cmocka_unit_test(test_ixfr_diffs),        cmocka_unit_test(test_journal_bound),
-		cmocka_unit_test(test_restore),           cmocka_unit_test(test_unixtime_policy),
-		cmocka_unit_test(test_acl_tsig_declined), cmocka_unit_test(test_many_messages),
+		cmocka_unit_test(test_serial_arithmetic),
+		cmocka_unit_test(test_axfr_and_versions),
+		cmocka_unit_test(test_ixfr_diffs),
+		cmocka_unit_test(test_journal_bound),
+		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_unixtime_policy),
+		cmocka_unit_test(test_acl_tsig_declined),
+		cmocka_unit_test(test_many_messages),
 		cmocka_unit_test(test_udp_ixfr_soa),
+		cmocka_unit_test(test_signed_response_dropped),
+		cmocka_unit_test(test_two_tsigs_formerr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
