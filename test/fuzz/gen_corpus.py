@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Write the seed corpora of test/fuzz/corpus/ (run from anywhere; rewrites the seed-*
-files, leaves every other file, such as crash-* regressions, alone).
+files, leaves every other file, such as crash-* regressions, alone). Arguments name the
+corpora to write (gen_corpus.py xfr); none: every one.
 
 answer:      3-byte prefix (flags, client byte, health edits) + edits + a DNS query in wire
              form, built here byte by byte (no dig: its +qr output is text, not wire)
@@ -8,7 +9,12 @@ config:      a selector byte (0 steerd.json, 1 pools/homelab.json, 2 monitors/ap
              + a JSON file of test/data
 jsonpos:     JSON texts of test/data and a few edge cases
 api_request: real HTTP/1.1 requests as steerctl and curl send them
+xfr:         AXFR, IXFR and SOA queries in wire form for the zone of fuzz_xfr.c, unsigned and
+             TSIG-signed (RFC 8945, computed here with hmac at the fixed clock of
+             fuzz_xfr.c, with its keys), and malformed ones
 """
+import hashlib
+import hmac
 import os
 import struct
 import sys
@@ -164,6 +170,94 @@ def api_seeds():
     }
 
 
+# the keys and the fixed clock of fuzz_xfr.c
+XFR_NOW = 1700000000
+XFR_KEYS = {
+    "k1.": ("hmac-sha256.", hashlib.sha256, b"secretsecretsecretsecretsecret12"),
+    "k2.example.": ("hmac-sha512.", hashlib.sha512,
+                    b"other-secret-other-secret-other-secret-64-bytes!"),
+}
+
+
+def tsig_sign(msg, key="k1.", alg=None, secret=None, now=XFR_NOW, fudge=300,
+              mac_override=None):
+    """msg with a TSIG RR appended (RFC 8945 §4.3: the MAC covers the message as it is
+    before the TSIG, then the key name, class ANY, TTL 0, algorithm, times, error and
+    other data), ARCOUNT bumped."""
+    kalg, digest, ksecret = XFR_KEYS.get(key, ("hmac-sha256.", hashlib.sha256, b"x" * 32))
+    alg = alg or kalg
+    secret = secret if secret is not None else ksecret
+    times = struct.pack(">HIH", now >> 32, now & 0xffffffff, fudge)
+    variables = (name(key) + struct.pack(">HI", 255, 0) + name(alg) + times +
+                 struct.pack(">HH", 0, 0))
+    mac = hmac.new(secret, msg + variables, digest).digest()
+    if mac_override is not None:
+        mac = mac_override
+    rdata = (name(alg) + times + struct.pack(">H", len(mac)) + mac + msg[:2] +
+             struct.pack(">HH", 0, 0))
+    return add_rr(msg, name(key) + struct.pack(">HHIH", 250, 255, 0, len(rdata)) + rdata)
+
+
+def add_rr(msg, rr):
+    """msg with rr appended to its additional section."""
+    ar = struct.unpack(">H", msg[10:12])[0] + 1
+    return msg[:10] + struct.pack(">H", ar) + msg[12:] + rr
+
+
+def xfr_seeds():
+    z = ZONE
+
+    def soa_rr(serial):
+        return (name(z) + struct.pack(">HHIH", 6, 1, 0, 22) + b"\0\0" +
+                struct.pack(">IIIII", serial, 0, 0, 0, 0))
+
+    def ixfr(serial, qid=0x4242, edns=None):
+        return query(z, 251, qid=qid, counts=(1, 0, 1, 1 if edns else 0),
+                     extra=soa_rr(serial), edns=edns)
+
+    axfr = query(z, 252, qid=0x4242)
+    seeds = {
+        "axfr": axfr,
+        "axfr-edns": query(z, 252, edns=opt()),
+        "axfr-upper-rd": query("LB.Example.TEST", 252, flags=0x0100),
+        "axfr-k1": tsig_sign(axfr),
+        "axfr-k2": tsig_sign(query(z, 252, qid=7), key="k2.example."),
+        "axfr-k1-edns": tsig_sign(query(z, 252, edns=opt(4096))),
+        "axfr-badsig": tsig_sign(axfr, secret=b"wrong"),
+        "axfr-badkey": tsig_sign(axfr, key="nokey."),
+        "axfr-badalg": tsig_sign(axfr, alg="hmac-sha512."),
+        "axfr-badtime": tsig_sign(axfr, now=XFR_NOW - 3600),
+        "axfr-fudge0": tsig_sign(axfr, now=XFR_NOW - 1, fudge=0),
+        "axfr-short-mac": tsig_sign(axfr, mac_override=b"\1" * 10),
+        "ixfr-current": ixfr(5),
+        "ixfr-old": ixfr(2),
+        "ixfr-oldest": ixfr(1, edns=opt()),
+        "ixfr-unknown": ixfr(0),
+        "ixfr-newer": ixfr(1000),
+        "ixfr-old-k1": tsig_sign(ixfr(3)),
+        "ixfr-old-k2": tsig_sign(ixfr(1), key="k2.example."),
+        "ixfr-no-soa": query(z, 251),
+        "ixfr-not-soa": query(z, 251, counts=(1, 0, 1, 0),
+                              extra=name(z) + struct.pack(">HHIH", 1, 1, 0, 4) + b"\1\2\3\4"),
+        "soa-k1": tsig_sign(query(z, 6, flags=0x0100)),
+        "soa-k2-edns": tsig_sign(query(z, 6, edns=opt(512)), key="k2.example."),
+        "api-k1-udp": tsig_sign(query("api." + z, 1, edns=opt(1232))),
+        "txt-badsig": tsig_sign(query("info." + z, 16), secret=b"nope"),
+        "response-k1": tsig_sign(query(z, 6, flags=0x8000)),
+        "response-badkey": tsig_sign(query(z, 252, flags=0x8400), key="nokey."),
+        "tsig-not-last": add_rr(tsig_sign(axfr), opt()),
+        "two-tsigs": tsig_sign(tsig_sign(axfr)),
+        "tsig-cut": tsig_sign(axfr)[:-9],
+        "other-zone": query("example.com", 252),
+        "class-ch": query(z, 252, qclass=3),
+        "notify-opcode": tsig_sign(query(z, 6, flags=0x2000)),
+        "pointer-qname": query(None, qtype=252, counts=(1, 0, 0, 0)) + b"\xc0\x0c\0\xfc\0\1",
+        "short-header": b"\x42\x42\x00",
+        "header-only": query(None, counts=(0, 0, 0, 0)),
+    }
+    return seeds
+
+
 def write(kind, seeds):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -176,11 +270,22 @@ def write(kind, seeds):
     print(f"{kind}: {len(seeds)} seeds", file=sys.stderr)
 
 
+KINDS = {
+    "answer": answer_seeds,
+    "config": config_seeds,
+    "jsonpos": jsonpos_seeds,
+    "api_request": api_seeds,
+    "xfr": xfr_seeds,
+}
+
+
 def main():
-    write("answer", answer_seeds())
-    write("config", config_seeds())
-    write("jsonpos", jsonpos_seeds())
-    write("api_request", api_seeds())
+    # gen_corpus.py [KIND...]: only those corpora (default: every one)
+    kinds = sys.argv[1:] or list(KINDS)
+    for kind in kinds:
+        if kind not in KINDS:
+            sys.exit(f"unknown corpus {kind}; one of {', '.join(KINDS)}")
+        write(kind, KINDS[kind]())
 
 
 if __name__ == "__main__":
