@@ -497,11 +497,15 @@ enum steer_tsig_rc steer_tsig_verify_answer(const struct steer_tsig *t, const ui
 	ldns_rdf *req_mac = NULL;
 	ldns_pkt *pkt = NULL;
 	const ldns_rr *rr;
+	bool last_tsig;
 
-	if (steer_tsig_misplaced(msg, len) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
+	/* the same wire checks as a request's (steer_tsig_verify_request()) */
+	if (wire_walk(msg, len, &last_tsig) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
 		return STEER_TSIG_FORMERR;
 	rr = tsig_rr(pkt, &rc);
-	if (rr == NULL)
+	if (rr != NULL && !last_tsig)
+		rc = STEER_TSIG_FORMERR;
+	if (rr == NULL || !last_tsig)
 		goto out;
 	rc = answer_error(rr);
 	if (rc != STEER_TSIG_OK)

@@ -405,6 +405,19 @@ static void test_client_roundtrip(void **state)
 	assert_int_equal(steer_tsig_verify_answer(c, msg, n, now()), STEER_TSIG_BADSIG);
 	n = answer_msg(1, msg, sizeof(msg));
 	assert_int_equal(steer_tsig_verify_answer(c, msg, n, now()), STEER_TSIG_NONE);
+	/* an RDLENGTH that reaches into the TSIG RR: the wire has no TSIG where ldns finds
+	 * one, so the answer is malformed (as for a request), not a MAC to check */
+	{
+		static const uint8_t a_head[] = {0, 1, 0, 1, 0, 0, 0, 60, 0, 4};
+		uint8_t *rd;
+
+		assert_int_equal(steer_tsig_sign_answer(s, msg, &n, sizeof(msg)), 0);
+		rd = memmem(msg, n, a_head, sizeof(a_head));
+		assert_non_null(rd);
+		rd[9] = 11; /* RDLENGTH 11: 7 bytes into the TSIG RR */
+		assert_int_equal(steer_dns_tsig_offset(msg, n), 0);
+		assert_int_equal(steer_tsig_verify_answer(c, msg, n, now()), STEER_TSIG_FORMERR);
+	}
 	assert_string_equal(steer_tsig_rc_name(STEER_TSIG_BADTIME), "badtime");
 	steer_tsig_free(s);
 	steer_tsig_free(c);
