@@ -381,11 +381,13 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 static char *op_metrics(void *arg)
 {
 	struct steer_daemon *d = arg;
+	struct dxfr_stats xs;
 	char *text;
 
 	pthread_mutex_lock(&d->lk);
 	pthread_mutex_lock(&d->store_lk);
-	text = metrics_text(d->srv, d->cfg, d->loop, d->store, d->events, d->notify);
+	text = metrics_text(d->srv, d->cfg, d->loop, d->store, d->events, d->notify,
+			    dxfr_stats(d->xfr, &xs) ? &xs : NULL);
 	pthread_mutex_unlock(&d->store_lk);
 	pthread_mutex_unlock(&d->lk);
 	return text;

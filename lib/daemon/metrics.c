@@ -16,6 +16,7 @@
 #include "daemon/loop_int.h"
 #include "daemon/metrics_int.h"
 #include "daemon/notify_int.h"
+#include "daemon/transfer_int.h"
 #include "health/health.h"
 #include "metrics/text.h"
 #include "server/server.h"
@@ -545,9 +546,33 @@ static void put_notify(struct steer_metrics_text *t, struct steer_dnotify *notif
 	steer_metrics_text_u64(t, "steer_notifications_queued", NULL, queued);
 }
 
+/* Zone transfers: the serial secondaries follow, and how NOTIFY fares. */
+static void put_xfr(struct steer_metrics_text *t, const struct dxfr_stats *x)
+{
+	static const char *const name = "steer_xfr_notify_total";
+	const struct {
+		const char *result;
+		uint64_t v;
+	} rows[] = {{"sent", x->notify_sent},
+		    {"acked", x->notify_acked},
+		    {"failed", x->notify_failed},
+		    {"replaced", x->notify_replaced}};
+
+	steer_metrics_text_family(t, "steer_zone_serial", "gauge",
+				  "SOA serial of the zone version served and transferred now.");
+	steer_metrics_text_u64(t, "steer_zone_serial", NULL, x->serial);
+	steer_metrics_text_family(
+		t, name, "counter",
+		"NOTIFY to secondaries: messages sent (retries included), serials "
+		"acknowledged, given up after every try, replaced by a newer one.");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		steer_metrics_text_u64(
+			t, name, (const char *const[]){"result", rows[i].result, NULL}, rows[i].v);
+}
+
 char *metrics_text(struct steer_server *srv, const struct steer_config *cfg,
 		   struct steer_loop *loop, struct steer_store *store, struct steer_events *events,
-		   struct steer_dnotify *notify)
+		   struct steer_dnotify *notify, const struct dxfr_stats *xfr)
 {
 	struct steer_metrics *m = steer_server_metrics(srv);
 	struct steer_metrics_text t;
@@ -562,5 +587,7 @@ char *metrics_text(struct steer_server *srv, const struct steer_config *cfg,
 	put_daemon(&t, m, store, events);
 	if (notify != NULL)
 		put_notify(&t, notify);
+	if (xfr != NULL)
+		put_xfr(&t, xfr);
 	return steer_metrics_text_finish(&t);
 }

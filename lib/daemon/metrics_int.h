@@ -18,18 +18,19 @@ struct steer_server;
 struct steer_store;
 
 struct steer_dnotify;
+struct dxfr_stats;
 
 /**
  * The GET /metrics document (Prometheus text format 0.0.4) of every metric of the
- * running system. All arguments are borrowed for the call; @p store, @p events and
- * @p notify may be NULL (their families are then left out).
+ * running system. All arguments are borrowed for the call; @p store, @p events,
+ * @p notify and @p xfr (zone transfers) may be NULL (their families are then left out).
  * @return a malloc'ed NUL-terminated string the caller frees, or NULL when out of memory.
  * Context: the API thread, holding the daemon's lock (so @p cfg and @p loop stay) and the
  * store pointer's lock; takes @p loop's lock and the metric set's.
  */
 char *metrics_text(struct steer_server *srv, const struct steer_config *cfg,
 		   struct steer_loop *loop, struct steer_store *store, struct steer_events *events,
-		   struct steer_dnotify *notify);
+		   struct steer_dnotify *notify, const struct dxfr_stats *xfr);
 
 /**
  * Count one probe result of origin @p o: by (pool, origin) and reason class, and its

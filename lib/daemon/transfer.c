@@ -25,8 +25,25 @@
 struct dxfr {
 	_Atomic(struct steer_xfr *) xfr; /* created once, freed by dxfr_free() */
 	struct steer_xfr_notifier *notifier;
+	struct steer_xfr_notify_stats retired; /* of the senders replaced by reloads */
 	atomic_bool due;
 };
+
+/* Stop the NOTIFY sender, keeping its counters (they count since start, across reloads). */
+static void notifier_retire(struct dxfr *dx)
+{
+	struct steer_xfr_notify_stats st;
+
+	if (dx->notifier == NULL)
+		return;
+	steer_xfr_notifier_stats(dx->notifier, &st);
+	dx->retired.sent += st.sent;
+	dx->retired.acked += st.acked;
+	dx->retired.failed += st.failed;
+	dx->retired.replaced += st.replaced;
+	steer_xfr_notifier_free(dx->notifier);
+	dx->notifier = NULL;
+}
 
 /* Create the versions and NOTIFY for @p cfg (transfers on). */
 static int start(struct dxfr *dx, const struct steer_config *cfg, struct steer_store *store,
@@ -42,8 +59,7 @@ static int start(struct dxfr *dx, const struct steer_config *cfg, struct steer_s
 		atomic_store(&dx->xfr, x);
 	}
 	steer_xfr_acl_warn(&cfg->xfr);
-	steer_xfr_notifier_free(dx->notifier);
-	dx->notifier = NULL;
+	notifier_retire(dx);
 	rc = steer_xfr_notifier_new(&cfg->xfr, cfg->zone.name, &dx->notifier, err);
 	atomic_store(&dx->due, true);
 	return rc;
@@ -115,8 +131,7 @@ void dxfr_reload(struct dxfr *dx, const struct steer_config *cfg, struct steer_z
 	if (dx == NULL)
 		return;
 	if (!cfg->xfr.enabled) { /* transfers turned off: nothing to announce any more */
-		steer_xfr_notifier_free(dx->notifier);
-		dx->notifier = NULL;
+		notifier_retire(dx);
 		return;
 	}
 	if (start(dx, cfg, store, &err) < 0)
@@ -152,6 +167,24 @@ size_t dxfr_signed(void *arg, const struct steer_zone *zone, struct steer_query_
 
 	return steer_xfr_answer_signed(atomic_load(&dx->xfr), zone, ctx, q, qlen, tsig_off, out,
 				       cap);
+}
+
+bool dxfr_stats(struct dxfr *dx, struct dxfr_stats *out)
+{
+	struct steer_xfr *x = dx != NULL ? atomic_load(&dx->xfr) : NULL;
+	struct steer_xfr_notify_stats st = {0};
+
+	if (x == NULL || dx->notifier == NULL)
+		return false;
+	steer_xfr_notifier_stats(dx->notifier, &st);
+	*out = (struct dxfr_stats){
+		.serial = steer_xfr_serial(x),
+		.notify_sent = dx->retired.sent + st.sent,
+		.notify_acked = dx->retired.acked + st.acked,
+		.notify_failed = dx->retired.failed + st.failed,
+		.notify_replaced = dx->retired.replaced + st.replaced,
+	};
+	return true;
 }
 
 char *dxfr_zone_text(struct dxfr *dx)

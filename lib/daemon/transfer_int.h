@@ -65,6 +65,19 @@ size_t dxfr_signed(void *arg, const struct steer_zone *zone, struct steer_query_
 int dxfr_tcp(void *arg, const struct steer_zone *zone, const uint8_t *q, size_t qlen,
 	     const struct sockaddr *peer, steer_server_emit_fn *emit, void *emit_arg);
 
+/** What /metrics shows of zone transfers. */
+struct dxfr_stats {
+	uint32_t serial;       /* the current version's SOA serial */
+	uint64_t notify_sent;  /* NOTIFY messages sent, retries included (since start) */
+	uint64_t notify_acked; /* serials a target answered */
+	uint64_t notify_failed;
+	uint64_t notify_replaced;
+};
+
+/** Fill @p out. @return false when transfers are off (nothing to show).
+ * Context: any thread, under the daemon's lock (reloads replace the NOTIFY sender). */
+bool dxfr_stats(struct dxfr *dx, struct dxfr_stats *out);
+
 /** The zone as secondaries get it now, as zone-file text (caller frees), or NULL when
  * transfers are off. Context: any thread. */
 char *dxfr_zone_text(struct dxfr *dx);

@@ -129,6 +129,17 @@ expect_eq "kdig AXFR equals steerctl zone" "$(zone_norm <<<"$ZTEXT")" "$AXFR"
 expect_match "the AXFR has api's primary origins" "$AXFR" 'api\.lb\.example\.test\.	30	IN	A	127\.0\.0\.12'
 expect_eq "AXFR: the serial of the SOA query" "$(awk '$4 == "SOA" { print $7 }' <<<"$AXFR")" "$S2"
 
+# --- /metrics: the serial served, and NOTIFY acknowledged by both running secondaries
+# (two new versions, S1 and S2, each announced to knot and nsd)
+METRICS=$(curl -s --max-time 5 "$API/metrics")
+expect_eq "metrics: steer_zone_serial" "$(awk '$1 == "steer_zone_serial" {print $2}' <<<"$METRICS")" "$S2"
+ACKED=$(awk '$1 == "steer_xfr_notify_total{result=\"acked\"}" {print $2}' <<<"$METRICS")
+SENT=$(awk '$1 == "steer_xfr_notify_total{result=\"sent\"}" {print $2}' <<<"$METRICS")
+expect_le "metrics: NOTIFY acknowledged at least 4 times" 4 "${ACKED:-0}"
+expect_le "metrics: NOTIFY sent at least as often as acknowledged" "${ACKED:-0}" "${SENT:-0}"
+expect_eq "metrics: promtool accepts the exposition" \
+	"$(promtool check metrics <<<"$METRICS" 2>&1 | grep -v '^$' || true)" ""
+
 # --- access: TSIG and source addresses (xfrquery.py: raw query, prints RCODE, TSIG error)
 SECRET=$(cat "$TMP/cfg/sec1.key")
 WRONG=$(openssl rand -base64 32)
