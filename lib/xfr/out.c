@@ -29,6 +29,7 @@ struct req {
 	size_t qend; /* offset just past the question */
 	uint16_t qtype;
 	bool edns;
+	bool not_apex;   /* a transfer of a name that is not the zone's apex */
 	uint32_t serial; /* IXFR: the client's serial (SOA in the authority section) */
 };
 
@@ -77,7 +78,8 @@ static size_t write_head(uint8_t *buf, const struct req *r, int rcode)
 
 /*
  * Header and question of @p q, or STEER_XFR_DECLINED when it is not an AXFR/IXFR query
- * of class IN for @p apex (the usual answer path then answers it).
+ * of class IN (the usual answer path then answers it); r->not_apex tells whether its name
+ * is other than @p apex.
  */
 static int parse_question(struct req *r, const uint8_t *apex, size_t apex_len)
 {
@@ -103,8 +105,9 @@ static int parse_question(struct req *r, const uint8_t *apex, size_t apex_len)
 	r->qtype = get16(r->q + off + 1);
 	r->qend = off + 5;
 	if ((r->qtype != STEER_RR_AXFR && r->qtype != STEER_RR_IXFR) ||
-	    get16(r->q + off + 3) != STEER_CLASS_IN || n != apex_len || memcmp(name, apex, n) != 0)
+	    get16(r->q + off + 3) != STEER_CLASS_IN)
 		return STEER_XFR_DECLINED;
+	r->not_apex = n != apex_len || memcmp(name, apex, n) != 0;
 	return 0;
 }
 
@@ -327,6 +330,8 @@ int steer_xfr_answer_tcp(struct steer_xfr *x, const struct steer_zone *zone, con
 	idx = steer_xfr_acl_match(&cfg->xfr, peer);
 	if (idx < 0)
 		return answer_error(&r, STEER_RCODE_REFUSED, emit, arg);
+	if (r.not_apex) /* no zone of ours starts at that name: NOTAUTH, as NSD and Knot */
+		return answer_error(&r, RCODE_NOTAUTH, emit, arg);
 	if (check_tsig(x, &cfg->xfr, idx, &r, &o.tsig, emit, arg, &rc) != 0)
 		return rc;
 	rc = transfer(x, &o);

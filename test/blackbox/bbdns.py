@@ -18,7 +18,7 @@ TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
          "AAAA": 28, "SRV": 33, "OPT": 41, "DS": 43, "IXFR": 251, "AXFR": 252,
          "ANY": 255, "CAA": 257}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
-          5: "REFUSED", 16: "BADVERS"}
+          5: "REFUSED", 9: "NOTAUTH", 16: "BADVERS"}
 
 
 def ok(msg):

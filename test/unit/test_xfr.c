@@ -523,14 +523,33 @@ static void test_acl_tsig_declined(void **state)
 	l = ask(f, LDNS_RR_TYPE_AXFR, 0, "127.0.0.2", LDNS_RCODE_NOTAUTH, NULL);
 	assert_int_equal(ldns_rr_list_rr_count(l), 0);
 	ldns_rr_list_deep_free(l);
-	/* not a transfer of the apex: left to the answer path */
+	/* the apex in another case: the same zone */
 	q[STEER_DNS_HDR_LEN + 1] = 'L'; /* case does not matter */
 	peer(&sin, "127.0.0.1");
 	assert_int_equal(
 		steer_xfr_answer_tcp(f->x, f->zone, q, qlen, (struct sockaddr *)&sin, collect, &m),
 		0);
 	msgs_fini(&m);
+	/* a name below (or beside) the apex: no zone starts there, NOTAUTH as NSD and Knot;
+	 * from a source outside the ACL still REFUSED */
 	q[STEER_DNS_HDR_LEN + 2] = 'x';
+	assert_int_equal(
+		steer_xfr_answer_tcp(f->x, f->zone, q, qlen, (struct sockaddr *)&sin, collect, &m),
+		0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.m[0][3] & 0x0f, LDNS_RCODE_NOTAUTH);
+	assert_int_equal(m.m[0][6] | m.m[0][7], 0); /* no answer records */
+	msgs_fini(&m);
+	peer(&sin, "192.0.2.1");
+	assert_int_equal(
+		steer_xfr_answer_tcp(f->x, f->zone, q, qlen, (struct sockaddr *)&sin, collect, &m),
+		0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.m[0][3] & 0x0f, LDNS_RCODE_REFUSED);
+	msgs_fini(&m);
+	/* another type than AXFR/IXFR: left to the answer path */
+	q[qlen - 3] = 1; /* QTYPE A */
+	q[qlen - 4] = 0;
 	assert_int_equal(
 		steer_xfr_answer_tcp(f->x, f->zone, q, qlen, (struct sockaddr *)&sin, collect, &m),
 		STEER_XFR_DECLINED);
