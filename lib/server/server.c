@@ -632,7 +632,9 @@ size_t steer_server_answer(const struct steer_server *srv, const struct steer_zo
 {
 	size_t tsig_off;
 
-	if (srv->sign != NULL && (tsig_off = steer_dns_tsig_offset(q, qlen)) != 0)
+	/* the scan only where signed queries mean something: with zone transfers configured */
+	if (srv->sign != NULL && steer_zone_config(zone)->xfr.enabled &&
+	    (tsig_off = steer_dns_tsig_offset(q, qlen)) != 0)
 		return srv->sign(srv->sign_arg, zone, ctx, q, qlen, tsig_off, out, cap);
 	return steer_zone_answer(zone, ctx, q, qlen, out, cap);
 }

@@ -145,7 +145,8 @@ typedef size_t steer_server_signed_fn(void *arg, const struct steer_zone *zone,
 
 /**
  * Have UDP workers and the TCP thread hand queries that end with a TSIG record to @p fn
- * (with @p arg); without it the TSIG is ignored like any other additional record.
+ * (with @p arg) while the zone's config has transfers (`transfer`: the TSIG keys); else
+ * the TSIG is ignored like any other additional record, and no query is scanned for one.
  * Context: before steer_server_start(); @p arg must outlive the server.
  */
 void steer_server_set_signed(struct steer_server *srv, steer_server_signed_fn *fn, void *arg);

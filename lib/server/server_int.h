@@ -86,8 +86,8 @@ void steer_tcp_stop(struct steer_tcp *tcp);
 /** Stop, close the listeners and connections, free (NULL-safe). */
 void steer_tcp_free(struct steer_tcp *tcp);
 
-/* Answer @p q through the signed-query callback when it ends with a TSIG record, else
- * through the zone. Context: answer path. */
+/* Answer @p q through the signed-query callback when it ends with a TSIG record and the
+ * zone's config has transfers (TSIG keys), else through the zone. Context: answer path. */
 size_t steer_server_answer(const struct steer_server *srv, const struct steer_zone *zone,
 			   struct steer_query_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out,
 			   size_t cap);
