@@ -394,6 +394,32 @@ static const ldns_rr *tsig_rr(const ldns_pkt *pkt, enum steer_tsig_rc *rc)
 	return rr;
 }
 
+/*
+ * Parse the signed message @p msg into *pkt (caller frees; NULL when it does not parse)
+ * and find its TSIG RR. The wire is walked first: ldns keeps only the last of several
+ * TSIG RRs (and leaks the others), and reads an RR's RDATA by its fields, not its
+ * RDLENGTH, so where the two disagree it can find a TSIG RR the wire (and
+ * steer_dns_tsig_offset()) does not have. @return the TSIG RR, or NULL with *rc NONE
+ * (unsigned) or FORMERR.
+ */
+static const ldns_rr *parse_signed(const uint8_t *msg, size_t len, ldns_pkt **pkt,
+				   enum steer_tsig_rc *rc)
+{
+	const ldns_rr *rr;
+	bool last_tsig;
+
+	*pkt = NULL;
+	*rc = STEER_TSIG_FORMERR;
+	if (wire_walk(msg, len, &last_tsig) || ldns_wire2pkt(pkt, msg, len) != LDNS_STATUS_OK)
+		return NULL;
+	rr = tsig_rr(*pkt, rc);
+	if (rr != NULL && !last_tsig) {
+		*rc = STEER_TSIG_FORMERR;
+		return NULL;
+	}
+	return rr;
+}
+
 /* Is the TSIG time of @p rr within its fudge (at most ours) of @p now_s? */
 static bool time_ok(const ldns_rr *rr, uint64_t now_s)
 {
@@ -451,23 +477,11 @@ static enum steer_tsig_rc request_check(const struct steer_xfr_conf *conf, ldns_
 enum steer_tsig_rc steer_tsig_verify_request(const struct steer_xfr_conf *conf, const uint8_t *msg,
 					     size_t len, uint64_t now_s, struct steer_tsig **out)
 {
-	enum steer_tsig_rc rc = STEER_TSIG_FORMERR;
-	ldns_pkt *pkt = NULL;
-	const ldns_rr *rr;
-	bool last_tsig;
+	enum steer_tsig_rc rc;
+	ldns_pkt *pkt;
+	const ldns_rr *rr = parse_signed(msg, len, &pkt, &rc);
 
 	*out = NULL;
-	/* before ldns parses it: ldns keeps only the last of several TSIG RRs (and leaks the
-	 * others) */
-	if (wire_walk(msg, len, &last_tsig) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
-		return STEER_TSIG_FORMERR;
-	rr = tsig_rr(pkt, &rc);
-	/* ldns reads an RR's RDATA by its fields, not its RDLENGTH: when the two disagree it
-	 * can find a TSIG RR where the wire (and steer_dns_tsig_offset()) has none */
-	if (rr != NULL && !last_tsig) {
-		rr = NULL;
-		rc = STEER_TSIG_FORMERR;
-	}
 	if (rr != NULL)
 		rc = request_check(conf, pkt, rr, msg, len, now_s, out);
 	ldns_pkt_free(pkt);
@@ -492,20 +506,13 @@ static enum steer_tsig_rc answer_error(const ldns_rr *rr)
 enum steer_tsig_rc steer_tsig_verify_answer(const struct steer_tsig *t, const uint8_t *msg,
 					    size_t len, uint64_t now_s)
 {
-	enum steer_tsig_rc rc = STEER_TSIG_FORMERR;
+	enum steer_tsig_rc rc;
 	uint8_t mac[STEER_HMAC_MAX];
 	ldns_rdf *req_mac = NULL;
-	ldns_pkt *pkt = NULL;
-	const ldns_rr *rr;
-	bool last_tsig;
+	ldns_pkt *pkt;
+	const ldns_rr *rr = parse_signed(msg, len, &pkt, &rc);
 
-	/* the same wire checks as a request's (steer_tsig_verify_request()) */
-	if (wire_walk(msg, len, &last_tsig) || ldns_wire2pkt(&pkt, msg, len) != LDNS_STATUS_OK)
-		return STEER_TSIG_FORMERR;
-	rr = tsig_rr(pkt, &rc);
-	if (rr != NULL && !last_tsig)
-		rc = STEER_TSIG_FORMERR;
-	if (rr == NULL || !last_tsig)
+	if (rr == NULL)
 		goto out;
 	rc = answer_error(rr);
 	if (rc != STEER_TSIG_OK)
