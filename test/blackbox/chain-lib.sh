@@ -319,20 +319,9 @@ chain_start() {
 # answer_of DIG_ARGS...: one dig answer as "STATUS TTL ADDR..." with the addresses sorted
 # ("NO-ANSWER -" when nothing came back, "NOERROR -" when the answer section is empty).
 answer_of() {
-	local out status ttl="" addrs=() line words
+	local out
 	out=$(dig +time=2 +tries=1 +noall +comments +answer "$@" 2>&1) || true
-	status=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out" | head -n 1)
-	while IFS= read -r line; do
-		[[ -z $line || $line == ";"* ]] && continue
-		read -ra words <<<"$line"
-		[ "${words[3]}" = A ] || [ "${words[3]}" = AAAA ] || continue
-		ttl=${words[1]}
-		addrs+=("${words[4]}")
-	done <<<"$out"
-	if [ ${#addrs[@]} -gt 0 ]; then
-		mapfile -t addrs < <(printf '%s\n' "${addrs[@]}" | sort)
-	fi
-	echo "${status:-NO-ANSWER} ${ttl:--}${addrs[*]:+ ${addrs[*]}}"
+	answer_line A AAAA <<<"$out" # through a resolver: a CNAME chain's addresses only
 }
 
 # res_ans NAME [TYPE]: NAME.$ZONE through unbound, as a client of the resolver sees it.

@@ -94,22 +94,34 @@ set_origin() {
 	mv -f "$TMP/$1.ctl.new" "$TMP/$1.ctl"
 }
 
-# ans NAME [TYPE]: one answer of steerd for NAME.$ZONE as "STATUS TTL ADDR..." with the
-# addresses sorted, e.g. "NOERROR 30 127.0.0.11 127.0.0.12" ("NOERROR -" when empty).
-ans() {
-	local out status ttl="" addrs=() line words
-	out=$(q +noall +comments +answer "$1.$ZONE" "${2:-A}" 2>&1) || true
-	status=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out" | head -n 1)
+# answer_line [TYPE...] < DIG_OUTPUT: a dig answer (+noall +comments +answer) as
+# "STATUS TTL ADDR..." with the record data sorted; with TYPEs, only records of those
+# types count ("NO-ANSWER -" when nothing came back, "NOERROR -" when none is there).
+answer_line() {
+	local status="" ttl="" addrs=() line words types=" $* "
 	while IFS= read -r line; do
+		if [[ $line == *"status: "* && -z $status ]]; then
+			status=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$line")
+			continue
+		fi
 		[[ -z $line || $line == ";"* ]] && continue
 		read -ra words <<<"$line"
+		[ $# -eq 0 ] || [[ $types == *" ${words[3]} "* ]] || continue
 		ttl=${words[1]}
 		addrs+=("${words[4]}")
-	done <<<"$out"
+	done
 	if [ ${#addrs[@]} -gt 0 ]; then
 		mapfile -t addrs < <(printf '%s\n' "${addrs[@]}" | sort)
 	fi
 	echo "${status:-NO-ANSWER} ${ttl:--}${addrs[*]:+ ${addrs[*]}}"
+}
+
+# ans NAME [TYPE]: one answer of steerd for NAME.$ZONE as "STATUS TTL ADDR..." with the
+# addresses sorted, e.g. "NOERROR 30 127.0.0.11 127.0.0.12" ("NOERROR -" when empty).
+ans() {
+	local out
+	out=$(q +noall +comments +answer "$1.$ZONE" "${2:-A}" 2>&1) || true
+	answer_line <<<"$out"
 }
 
 # wait_for DESC CMD REGEX [SECONDS]: eval CMD every 0.2 s until its output matches the

@@ -125,19 +125,9 @@ sec_serial() {
 
 # sec_ans NAME HOST: like ans (health-lib), against secondary NAME.
 sec_ans() {
-	local out status ttl="" addrs=() line words
+	local out
 	out=$(sec_q "$1" +noall +comments +answer "$2.$ZONE" A 2>&1) || true
-	status=$(sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$out" | head -n 1)
-	while IFS= read -r line; do
-		[[ -z $line || $line == ";"* ]] && continue
-		read -ra words <<<"$line"
-		ttl=${words[1]}
-		addrs+=("${words[4]}")
-	done <<<"$out"
-	if [ ${#addrs[@]} -gt 0 ]; then
-		mapfile -t addrs < <(printf '%s\n' "${addrs[@]}" | sort)
-	fi
-	echo "${status:-NO-ANSWER} ${ttl:--}${addrs[*]:+ ${addrs[*]}}"
+	answer_line <<<"$out"
 }
 
 # watch_secondaries [--timeout S] HOST WANT NAME...: poll every 20 ms until each
