@@ -103,24 +103,18 @@ SOA 3
 api.$ZONE. 5 A 127.0.0.21
 SOA 3"
 
-# --- a source outside transfer.allow is refused
-out=$(dig -b 127.0.0.2 @127.0.0.1 -p "$PORT" +nocookie +time=3 +tries=1 "$ZONE" AXFR 2>&1 || true)
-expect_match "AXFR from 127.0.0.2: REFUSED" "$out" 'Transfer failed|REFUSED'
-expect_no_match "AXFR from 127.0.0.2: no records" "$out" "IN	SOA"
-
-# --- a transfer of a name below the apex: no zone starts there, NOTAUTH (as NSD and
-# Knot); from a source outside transfer.allow still REFUSED
-out=$(dig @127.0.0.1 -p "$PORT" +nocookie +time=3 +tries=1 "www.$ZONE" AXFR 2>&1 || true)
-expect_match "AXFR of www.$ZONE: NOTAUTH" "$out" 'Transfer failed|NOTAUTH'
-py_check "transfers of a name below the apex" <<EOF
+# --- a source outside transfer.allow is REFUSED; a transfer of a name below the apex
+# (no zone starts there) is NOTAUTH, as NSD and Knot answer, unless the source is refused
+# first; every one a single message without records
+py_check "refused sources and names below the apex" <<EOF
 import bbdns
-r = bbdns.parse(bbdns.tcp(bbdns.query("www.$ZONE", "AXFR")))
-bbdns.expect_eq("TCP AXFR of www: NOTAUTH, no records", (r.rcode_name(), len(r.answer)),
-                ("NOTAUTH", 0))
+for name, src, want in (("$ZONE", "127.0.0.2", "REFUSED"), ("www.$ZONE", None, "NOTAUTH"),
+                        ("www.$ZONE", "127.0.0.2", "REFUSED")):
+    r = bbdns.parse(bbdns.tcp(bbdns.query(name, "AXFR"), src=src))
+    bbdns.expect_eq("TCP AXFR of %s from %s" % (name, src or "127.0.0.1"),
+                    (r.rcode_name(), r.counts[1:3]), (want, (0, 0)))
 bbdns.check_exit()
 EOF
-out=$(dig -b 127.0.0.2 @127.0.0.1 -p "$PORT" +nocookie +time=3 +tries=1 "www.$ZONE" AXFR 2>&1 || true)
-expect_no_match "AXFR of www from 127.0.0.2: not NOTAUTH" "$out" 'NOTAUTH'
 
 # --- over UDP: AXFR gets a small NOTIMP, IXFR the SOA alone
 py_check "transfers over UDP" <<EOF

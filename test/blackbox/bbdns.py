@@ -92,10 +92,12 @@ def udp(pkt, host="127.0.0.1", port=None, timeout=1.0):
             return None
 
 
-def tcp_connect(host="127.0.0.1", port=None, timeout=2.0):
+def tcp_connect(host="127.0.0.1", port=None, timeout=2.0, src=None):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
+    if src is not None:
+        s.bind((src, 0))  # another loopback address as the client's
     s.connect((host, port or PORT))
     return s
 
@@ -121,8 +123,8 @@ def tcp_recv_msg(s):
     return msg if len(msg) == n else None
 
 
-def tcp(pkt, host="127.0.0.1", port=None, timeout=2.0):
-    with tcp_connect(host, port, timeout) as s:
+def tcp(pkt, host="127.0.0.1", port=None, timeout=2.0, src=None):
+    with tcp_connect(host, port, timeout, src) as s:
         s.sendall(struct.pack("!H", len(pkt)) + pkt)
         return tcp_recv_msg(s)
 
