@@ -18,21 +18,11 @@ API=http://127.0.0.1:$APIPORT
 start_steerd
 
 cat >"$TMP/rrl.py" <<'PY'
-import os
 import socket
 import time
-import urllib.request
 from bbdns import *
 
 RATE = 10
-
-
-def metrics():
-    """The /metrics document as {series as written: value}."""
-    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
-        text = r.read().decode()
-    return {k: float(v) for k, v in (line.rsplit(" ", 1) for line in text.splitlines()
-                                     if line and not line.startswith("#"))}
 
 
 DROPPED = "steer_dns_rrl_dropped_total"

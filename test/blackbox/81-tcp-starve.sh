@@ -161,23 +161,13 @@ py_check "query timeout" <<'PY'
 from bbdns import *
 import select
 import time
-import os, urllib.request
 
 def closed(reason):
     """steer_dns_tcp_connections_closed_total{reason=...} now."""
-    want = 'steer_dns_tcp_connections_closed_total{reason="%s"} ' % reason
-    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(want):
-                return int(float(line.split()[1]))
-    return 0
+    return int(metrics().get('steer_dns_tcp_connections_closed_total{reason="%s"}' % reason, 0))
 
 def connect(src):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(2)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", PORT))
-    return s
+    return tcp_connect(src=src)
 
 def ask(s, qid):
     q = query("lb.example.test", "SOA", qid=qid)
@@ -231,23 +221,13 @@ PY
 py_check "per-source limit" <<'PY'
 from bbdns import *
 import time
-import os, urllib.request
 
 def closed(reason):
     """steer_dns_tcp_connections_closed_total{reason=...} now."""
-    want = 'steer_dns_tcp_connections_closed_total{reason="%s"} ' % reason
-    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(want):
-                return int(float(line.split()[1]))
-    return 0
+    return int(metrics().get('steer_dns_tcp_connections_closed_total{reason="%s"}' % reason, 0))
 
 def connect(src):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(2)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", PORT))
-    return s
+    return tcp_connect(src=src)
 
 def ask(s, qid):
     try:

@@ -200,3 +200,14 @@ class Msg:
 
 def parse(raw):
     return Msg(raw)
+
+
+def metrics():
+    """steerd's /metrics document (API from the environment) as {series as written:
+    value}."""
+    import os
+    import urllib.request
+    with urllib.request.urlopen(os.environ["API"] + "/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {k: float(v) for k, v in (line.rsplit(" ", 1) for line in text.splitlines()
+                                     if line and not line.startswith("#"))}
