@@ -320,13 +320,15 @@ chain_start() {
 # ("NO-ANSWER -" when nothing came back, "NOERROR -" when the answer section is empty).
 answer_of() {
 	local out
-	out=$(dig +time=2 +tries=1 +noall +comments +answer "$@" 2>&1) || true
+	out=$(dig +time="${ANSWER_TIME:-2}" +tries=1 +noall +comments +answer "$@" 2>&1) || true
 	answer_line A AAAA <<<"$out" # through a resolver: a CNAME chain's addresses only
 }
 
 # res_ans NAME [TYPE]: NAME.$ZONE through unbound, as a client of the resolver sees it.
+# A stub waits 5 s for its resolver (the glibc default): with one name server just
+# killed, unbound's retransmissions to it (ICMP errors are ignored) took up to 1.8 s here.
 res_ans() {
-	answer_of @"$RES_ADDR" -p "$RES_PORT" +rec "$1.$ZONE" "${2:-A}"
+	ANSWER_TIME=5 answer_of @"$RES_ADDR" -p "$RES_PORT" +rec "$1.$ZONE" "${2:-A}"
 }
 
 # ns_ans INSTANCE NAME [TYPE]: NAME.$ZONE from one steerd, without recursion.
