@@ -50,7 +50,7 @@ struct tconn {
 	struct steer_client client;
 	bool closing;       /* peer sent EOF: close once the output is flushed */
 	bool asked;         /* a complete message arrived: on the used list, not fresh */
-	uint64_t active_ms; /* accept, then the last time whole messages were taken */
+	uint64_t active_ms; /* accept, then the last message taken or answer bytes read */
 	uint8_t *in;
 	size_t in_len;
 	size_t in_cap;
@@ -316,7 +316,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	sweep_arm(t, now);
 }
 
-/* A complete message arrived: @p c moves to the head of the used list. */
+/* A complete message arrived, or the client read some of its answers: @p c moves to the
+ * head of the used list. */
 static void conn_touch(struct tconn *c)
 {
 	struct steer_tcp *t = c->t;
@@ -518,12 +519,19 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct tconn *c = arg;
 
+	const size_t unsent = c->out_len - c->out_off;
+
 	(void)fd;
 	(void)what;
 	if (conn_flush(c) < 0) {
 		conn_close(c, STEER_STAT_CLOSED_ERROR);
 		return;
 	}
+	/* the client takes its answers: a connection still being answered is not idle, so a
+	 * transfer larger than the socket buffers reaches a slow secondary whole, while one
+	 * that stops reading is still closed once idle (RFC 7766 §6.2.3) */
+	if (c->out_len - c->out_off < unsent)
+		conn_touch(c);
 	if (c->out_len != 0)
 		return; /* conn_flush re-armed the write event */
 	if (c->closing) {
