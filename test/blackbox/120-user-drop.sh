@@ -6,7 +6,8 @@
 # to the user. A reload that changes `user` warns and keeps the running one. Failures:
 # a user that does not exist is a config error with file:line:col and path; started as
 # another unprivileged user, steerd exits 1 with a message; started as the user itself,
-# it runs. Needs root (or `sudo -n`): there is no other way to test dropping root.
+# it runs; a step of the drop that fails (initgroups, setuid) stops steerd with the step
+# named. Needs root (or `sudo -n`): there is no other way to test dropping root.
 if [ "$(id -u)" -ne 0 ]; then
 	if sudo -n true 2>/dev/null; then
 		exec sudo -n env STEERD="${STEERD:-}" STEERCTL="${STEERCTL:-}" \
@@ -154,5 +155,22 @@ kill -TERM "$SELF_PID" 2>/dev/null || true
 rc=0
 wait "$SELF_PID" || rc=$?
 expect_eq "as the user: clean exit on SIGTERM" "$rc" 0
+
+# --- a step of the drop fails (root without CAP_SETGID, then without CAP_SETUID: each
+# removed from the bounding set, so the exec'd steerd does not have it): exit 1 naming
+# the step, before the database is opened, and nothing goes on running as root
+mkdir -p "$TMP/state2"
+chown "$BBUSER:" "$TMP/state2"
+cfg_edit "c['listen'] = ['127.0.0.13:$(free_port)']; c['state']['path'] = '$TMP/state2/steerd.db'"
+chmod -R o+rX "$TMP/cfg"
+for cap in setgid setuid; do
+	step=$([ "$cap" = setgid ] && echo initgroups || echo setuid)
+	rc=0
+	out=$(timeout 10 setpriv --bounding-set "-$cap" "$STEERD" -c "$CFG" 2>&1) || rc=$?
+	expect_eq "without CAP_${cap^^}: exit status 1" "$rc" 1
+	expect_match "without CAP_${cap^^}: the failed step named" "$out" \
+		"cannot drop privileges to user=$BBUSER: $step: Operation not permitted"
+	expect_eq "without CAP_${cap^^}: no database opened" "$(ls -A "$TMP/state2")" ""
+done
 
 finish
