@@ -54,6 +54,22 @@ static size_t one(const struct steer_metrics_dns_totals *t, size_t p, char *buf,
 		{"batches", STEER_STAT_BATCHES, 1}, {"waits", STEER_STAT_WAITS, 1},
 		{"conns", STEER_STAT_CONNS, -1},    {"conns_refused", STEER_STAT_CONNS_REFUSED, -1},
 	};
+	/* added later: after the RCODEs, so the fields above keep their order */
+	static const struct {
+		const char *name;
+		int i;
+		bool udp;
+	} more[] = {
+		{"rrl_dropped", STEER_STAT_RRL_DROPPED, true},
+		{"rrl_slipped", STEER_STAT_RRL_SLIPPED, true},
+		{"closed_idle", STEER_STAT_CLOSED_IDLE, false},
+		{"closed_query_timeout", STEER_STAT_CLOSED_QUERY_TIMEOUT, false},
+		{"closed_evicted", STEER_STAT_CLOSED_EVICTED, false},
+		{"closed_by_client", STEER_STAT_CLOSED_CLIENT, false},
+		{"closed_error", STEER_STAT_CLOSED_ERROR, false},
+		{"refused_full", STEER_STAT_CLOSED_FULL, false},
+		{"refused_per_source", STEER_STAT_CLOSED_PER_SOURCE, false},
+	};
 	const bool udp = p == 0;
 	uint64_t rc[STEER_METRICS_RCODES];
 	uint64_t answers = by_rcode(t->answers[p], rc);
@@ -69,6 +85,11 @@ static size_t one(const struct steer_metrics_dns_totals *t, size_t p, char *buf,
 			len = put(buf, cap, len, " %s=%llu", rcodes[r], (unsigned long long)rc[r]);
 		else if (rc[r] != 0) /* unnamed RCODEs only when they occur */
 			len = put(buf, cap, len, " rcode%zu=%llu", r, (unsigned long long)rc[r]);
+	}
+	for (size_t f = 0; f < sizeof(more) / sizeof(more[0]); f++) {
+		if (more[f].udp == udp)
+			len = put(buf, cap, len, " %s=%llu", more[f].name,
+				  (unsigned long long)t->c[p][more[f].i]);
 	}
 	return len;
 }

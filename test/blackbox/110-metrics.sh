@@ -167,6 +167,9 @@ wait_for "SIGUSR1 logs a stats line" "grep -c ' stats: ' '$TMP/steerd.log'" "^$(
 expect_match "the stats line counts what /metrics counts" \
 	"$(grep ' stats: ' "$TMP/steerd.log" | tail -1)" \
 	" stats: udp queries=$(val 'steer_dns_received_total{proto="udp"}') .*; tcp queries=$(val 'steer_dns_received_total{proto="tcp"}') "
+expect_match "the stats line counts the tcp closes as /metrics does" \
+	"$(grep ' stats: ' "$TMP/steerd.log" | tail -1)" \
+	"; tcp .* closed_idle=$(val "${CLOSED}\"idle_timeout\"}") closed_query_timeout=$(val "${CLOSED}\"first_query_timeout\"}") closed_evicted=0 closed_by_client=$(val "${CLOSED}\"client_closed\"}") closed_error=$(val "${CLOSED}\"error\"}") refused_full=0 refused_per_source=0\$"
 
 # --- probes: counted by origin and reason class; the monitor's histogram grows
 P1OK='steer_probes_total{pool="primary",origin="p1",reason="ok"}'

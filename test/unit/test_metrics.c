@@ -179,6 +179,9 @@ static void test_dns_blocks_summed(void **state)
 	steer_metrics_count_response(steer_metrics_thread(m, 2), 0, NULL, 0); /* dropped */
 	steer_metrics_count(steer_metrics_thread(m, 0), STEER_STAT_BATCHES, 2);
 	steer_metrics_count(steer_metrics_thread(m, 2), STEER_STAT_CONNS, 1);
+	steer_metrics_count(steer_metrics_thread(m, 1), STEER_STAT_RRL_SLIPPED, 5);
+	steer_metrics_count(steer_metrics_thread(m, 2), STEER_STAT_CLOSED_IDLE, 1);
+	steer_metrics_count(steer_metrics_thread(m, 2), STEER_STAT_CLOSED_PER_SOURCE, 7);
 	steer_metrics_dns_sum(m, &d);
 	assert_int_equal(d.c[0][STEER_STAT_QUERIES], 1 + 2);
 	assert_int_equal(d.c[1][STEER_STAT_QUERIES], 3);
@@ -189,10 +192,13 @@ static void test_dns_blocks_summed(void **state)
 	assert_int_equal(d.c[1][STEER_STAT_DROPPED], 1);
 	steer_metrics_stats_format(&d, line, sizeof(line));
 	assert_string_equal(line, "udp queries=3 answers=3 dropped=0 truncated=1 batches=2 waits=0 "
-				  "noerror=2 formerr=0 servfail=0 nxdomain=1 notimp=0 refused=0; "
+				  "noerror=2 formerr=0 servfail=0 nxdomain=1 notimp=0 refused=0 "
+				  "rrl_dropped=0 rrl_slipped=5; "
 				  "tcp queries=3 answers=1 dropped=1 truncated=0 conns=1 "
 				  "conns_refused=0 noerror=1 formerr=0 servfail=0 nxdomain=0 "
-				  "notimp=0 refused=0");
+				  "notimp=0 refused=0 closed_idle=1 closed_query_timeout=0 "
+				  "closed_evicted=0 closed_by_client=0 closed_error=0 refused_full=0 "
+				  "refused_per_source=7");
 	steer_metrics_free(m);
 }
 
@@ -205,7 +211,7 @@ static void test_stats_line_rare_rcodes_and_cut(void **state)
 	d.answers[0][19][9] = 4; /* other NOTAUTH */
 	steer_metrics_stats_format(&d, line, sizeof(line));
 	assert_non_null(strstr(line, " answers=4 "));
-	assert_non_null(strstr(line, " refused=0 rcode9=4; tcp"));
+	assert_non_null(strstr(line, " refused=0 rcode9=4 rrl_dropped=0 rrl_slipped=0; tcp"));
 	assert_int_equal(steer_metrics_stats_format(&d, small, sizeof(small)), sizeof(small) - 1);
 	assert_string_equal(small, "udp queries=0 a");
 }
