@@ -191,14 +191,15 @@ static void test_dns_blocks_summed(void **state)
 	assert_int_equal(d.c[0][STEER_STAT_TRUNCATED], 1);
 	assert_int_equal(d.c[1][STEER_STAT_DROPPED], 1);
 	steer_metrics_stats_format(&d, line, sizeof(line));
-	assert_string_equal(line, "udp queries=3 answers=3 dropped=0 truncated=1 batches=2 waits=0 "
-				  "noerror=2 formerr=0 servfail=0 nxdomain=1 notimp=0 refused=0 "
-				  "rrl_dropped=0 rrl_slipped=5; "
-				  "tcp queries=3 answers=1 dropped=1 truncated=0 conns=1 "
-				  "conns_refused=0 noerror=1 formerr=0 servfail=0 nxdomain=0 "
-				  "notimp=0 refused=0 closed_idle=1 closed_query_timeout=0 "
-				  "closed_evicted=0 closed_by_client=0 closed_error=0 refused_full=0 "
-				  "refused_per_source=7");
+	assert_string_equal(line,
+			    "udp queries=3 answers=3 dropped=0 truncated=1 batches=2 waits=0 "
+			    "noerror=2 formerr=0 servfail=0 nxdomain=1 notimp=0 refused=0 "
+			    "rrl_dropped=0 rrl_slipped=5; "
+			    "tcp queries=3 answers=1 dropped=1 truncated=0 conns=1 "
+			    "conns_refused=0 noerror=1 formerr=0 servfail=0 nxdomain=0 "
+			    "notimp=0 refused=0 closed_idle=1 closed_query_timeout=0 "
+			    "closed_evicted=0 closed_by_client=0 closed_error=0 refused_full=0 "
+			    "refused_per_source=7");
 	steer_metrics_free(m);
 }
 
