@@ -151,6 +151,62 @@ static int print_pool(const json_t *p, int64_t now_ms)
 	return rc;
 }
 
+/* The "server" lines: uptime and reloads, listeners and TCP limits, the other settings,
+ * and what only a restart would apply. Older servers send no "server": nothing printed. */
+static void print_server(const json_t *srv, int64_t now_ms)
+{
+	const json_t *tcp = json_object_get(srv, "tcp");
+	const json_t *rrl = json_object_get(srv, "rrl");
+	const json_t *xfr = json_object_get(srv, "transfer");
+	const json_t *log = json_object_get(srv, "log");
+	const json_t *listen = ctl_jarr(srv, "listen");
+	const json_t *restart = ctl_jarr(srv, "restart_needed");
+	char up[32], loaded[32];
+
+	if (!json_is_object(srv))
+		return;
+	ctl_fmt_age(now_ms, ctl_jint(srv, "started_ms", 0), up, sizeof(up));
+	ctl_fmt_age(now_ms, ctl_jint(srv, "config_loaded_ms", 0), loaded, sizeof(loaded));
+	printf("started %s, config loaded %s, %lld reload%s (%lld failed)\ndns", up, loaded,
+	       (long long)ctl_jint(srv, "reloads", 0), ctl_jint(srv, "reloads", 0) == 1 ? "" : "s",
+	       (long long)ctl_jint(srv, "reloads_failed", 0));
+	for (size_t i = 0; i < json_array_size(listen); i++) {
+		putchar(' ');
+		ctl_put_clean(stdout, ctl_jitem(listen, i));
+	}
+	printf(", %lld UDP workers; tcp %lld clients, %lld per source, idle %lld s, first query "
+	       "%lld s\n",
+	       (long long)ctl_jint(srv, "workers", 0), (long long)ctl_jint(tcp, "max_clients", 0),
+	       (long long)ctl_jint(tcp, "max_per_source", 0),
+	       (long long)ctl_jint(tcp, "idle_timeout_s", 0),
+	       (long long)ctl_jint(tcp, "query_timeout_s", 0));
+	printf("cookies %s; rrl ", ctl_jbool(srv, "cookies", false) ? "on" : "off");
+	if (json_is_object(rrl))
+		printf("%lld/s slip %lld", (long long)ctl_jint(rrl, "rate", 0),
+		       (long long)ctl_jint(rrl, "slip", 0));
+	else
+		printf("off");
+	printf("; log ");
+	ctl_put_clean(stdout, ctl_jstr(log, "level", "?"));
+	putchar(' ');
+	ctl_put_clean(stdout, ctl_jstr(log, "format", "?"));
+	printf("; transfer ");
+	if (json_is_object(xfr))
+		printf("serial %lld, %lld allowed, %lld to notify\n",
+		       (long long)ctl_jint(xfr, "serial", 0), (long long)ctl_jint(xfr, "allow", 0),
+		       (long long)ctl_jint(xfr, "notify", 0));
+	else
+		printf("off\n");
+	if (json_array_size(restart) > 0) {
+		printf("restart steerd to apply:");
+		for (size_t i = 0; i < json_array_size(restart); i++) {
+			putchar(' ');
+			ctl_put_clean(stdout, ctl_jitem(restart, i));
+		}
+		putchar('\n');
+	}
+}
+
 static int print_status(const json_t *st)
 {
 	int64_t now_ms = ctl_jint(st, "now_ms", steer_clock_wall_ms());
@@ -161,7 +217,9 @@ static int print_status(const json_t *st)
 	ctl_put_clean(stdout, ctl_jstr(st, "zone", "?"));
 	printf(", steerd ");
 	ctl_put_clean(stdout, ctl_jstr(st, "version", "?"));
-	printf("\n\n");
+	printf("\n");
+	print_server(json_object_get(st, "server"), now_ms);
+	printf("\n");
 	rc = print_balancers(st, now_ms);
 	for (size_t i = 0; i < json_array_size(pools) && rc == 0; i++)
 		rc = print_pool(json_array_get(pools, i), now_ms);

@@ -31,3 +31,18 @@ void steer_cfg_log(struct cfg_ctx *c, const json_t *root)
 	if (steer_cfg_enum(c, log, "log", "format", format_names, &format) > 0)
 		l->format = format;
 }
+
+const char *steer_config_log_level_name(int prio)
+{
+	for (size_t i = 0; level_names[i] != NULL; i++)
+		if (level_prio[i] == prio)
+			return level_names[i];
+	return "?";
+}
+
+const char *steer_config_log_format_name(int format)
+{
+	return format >= 0 && format < (int)(sizeof(format_names) / sizeof(format_names[0])) - 1
+		       ? format_names[format]
+		       : "?";
+}

@@ -441,6 +441,11 @@ STEER_MUSTCHECK int steer_config_load(const char *path, struct steer_config **ou
 /** Free @p cfg and everything it owns (NULL-safe). */
 void steer_config_free(struct steer_config *cfg);
 
+/** The names steerd.json uses for log level @p prio ("info") and log format @p format
+ * ("text"); "?" for a value that has none. Context: any thread. */
+const char *steer_config_log_level_name(int prio);
+const char *steer_config_log_format_name(int format);
+
 /**
  * Find a pool by name. @return borrowed pointer or NULL.
  */

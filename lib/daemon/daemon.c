@@ -57,6 +57,13 @@ struct steer_daemon {
 	int64_t probe_retry_ms;
 	struct steer_user_conf user; /* `user` at start: only a restart changes it */
 	struct dxfr *xfr;            /* zone transfers: versions, serial, NOTIFY */
+	/* the configuration steerd started with: its restart-only keys are the running ones;
+	 * cfg itself until the first reload, then kept (and owned) here */
+	struct steer_config *run_cfg;
+	int64_t started_ms; /* wall clock */
+	int64_t loaded_ms;  /* the current configuration's load */
+	uint64_t reloads;   /* successful */
+	uint64_t reloads_failed;
 };
 
 /* ---- loading ---- */
@@ -95,6 +102,8 @@ int steer_daemon_new(const char *path, struct steer_daemon **out, struct steer_e
 		return rc;
 	}
 	steer_log_configure(d->cfg->log.level, d->cfg->log.format);
+	d->run_cfg = d->cfg;
+	d->started_ms = d->loaded_ms = steer_clock_wall_ms();
 	*out = d;
 	return 0;
 }
@@ -293,7 +302,7 @@ static int switch_to(struct steer_daemon *d, struct steer_config *cfg, struct st
 			log_err("health monitoring is stopped: %s; retrying", err.msg);
 		goto fail;
 	}
-	old->cfg = d->cfg;
+	old->cfg = d->cfg != d->run_cfg ? d->cfg : NULL; /* the start config stays */
 	old->zone = d->zone;
 	steer_loop_free(d->loop); /* it points into the old config: before that is retired */
 	steer_server_replace(d->srv, cfg, zone, snap, old_config_free, old);
@@ -356,6 +365,7 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 			"%s)",
 			d->path, msg, source);
 		reload_event(d, source, false, msg);
+		d->reloads_failed++;
 		sdnotify_ready(d->cfg, "last reload failed");
 		pthread_mutex_unlock(&d->lk);
 		return rc;
@@ -370,6 +380,8 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	steer_dnotify_reload(d->notify, cfg);
 	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
 	reload_event(d, source, true, msg);
+	d->reloads++;
+	d->loaded_ms = steer_clock_wall_ms();
 	sdnotify_ready(cfg, NULL);
 	pthread_mutex_unlock(&d->lk);
 	return 0;
@@ -393,6 +405,42 @@ static char *op_metrics(void *arg)
 	return text;
 }
 
+/* The status document's "server": how this steerd runs (the restart-only keys as they
+ * were at start, the rest as loaded) and what a restart would change. Holds d->lk. */
+static json_t *server_json(struct steer_daemon *d)
+{
+	const struct steer_config *run = d->run_cfg, *cfg = d->cfg;
+	const char *keys[DAEMON_RESTART_KEYS_MAX];
+	const size_t n_keys = daemon_restart_keys(run, cfg, keys, DAEMON_RESTART_KEYS_MAX);
+	json_t *listen = json_array(), *restart = json_array(), *rrl = json_null();
+	json_t *xfr = json_null();
+	struct dxfr_stats xs;
+
+	for (size_t i = 0; i < run->n_listen; i++)
+		json_array_append_new(listen, json_string(run->listen[i].text));
+	for (size_t i = 0; i < n_keys; i++)
+		json_array_append_new(restart, json_string(keys[i]));
+	if (cfg->rrl.enabled)
+		rrl = json_pack("{s:i, s:i, s:i}", "rate", (int)cfg->rrl.rate, "slip",
+				(int)cfg->rrl.slip, "whitelist", (int)cfg->rrl.n_whitelist);
+	if (dxfr_stats(d->xfr, &xs))
+		xfr = json_pack("{s:I, s:i, s:i}", "serial", (json_int_t)xs.serial, "allow",
+				(int)cfg->xfr.n_allow, "notify", (int)cfg->xfr.n_notify);
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:i, s:{s:i, s:i, s:i, s:i}, s:b, s:o, "
+			 "s:{s:s, s:s}, s:o, s:o}",
+			 "started_ms", (json_int_t)d->started_ms, "config_loaded_ms",
+			 (json_int_t)d->loaded_ms, "reloads", (json_int_t)d->reloads,
+			 "reloads_failed", (json_int_t)d->reloads_failed, "listen", listen,
+			 "workers", (int)steer_server_workers(d->srv), "tcp", "max_clients",
+			 (int)run->tcp_max_clients, "idle_timeout_s",
+			 (int)(run->tcp_idle_timeout_ms / 1000), "query_timeout_s",
+			 (int)(run->tcp_query_timeout_ms / 1000), "max_per_source",
+			 (int)run->tcp_max_per_source, "cookies", cfg->cookies_enabled, "rrl", rrl,
+			 "log", "level", steer_config_log_level_name(cfg->log.level), "format",
+			 steer_config_log_format_name(cfg->log.format), "transfer", xfr,
+			 "restart_needed", restart);
+}
+
 static json_t *op_status(void *arg)
 {
 	struct steer_daemon *d = arg;
@@ -400,6 +448,10 @@ static json_t *op_status(void *arg)
 
 	pthread_mutex_lock(&d->lk);
 	doc = steer_loop_status(d->loop, steer_clock_wall_ms());
+	if (doc != NULL && json_object_set_new(doc, "server", server_json(d)) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 	pthread_mutex_unlock(&d->lk);
 	return doc;
 }
@@ -738,6 +790,8 @@ void steer_daemon_free(struct steer_daemon *d)
 	steer_store_free(d->store); /* flushes */
 	steer_events_free(d->events);
 	steer_zone_free(d->zone);
+	if (d->run_cfg != d->cfg)
+		steer_config_free(d->run_cfg);
 	steer_config_free(d->cfg);
 	free(d->api_addrs);
 	free(d->token);

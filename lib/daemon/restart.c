@@ -32,7 +32,8 @@ static bool same_str(const char *a, const char *b)
 	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
 }
 
-void daemon_warn_restart(const struct steer_config *old, const struct steer_config *cfg)
+size_t daemon_restart_keys(const struct steer_config *old, const struct steer_config *cfg,
+			   const char **out, size_t cap)
 {
 	const struct steer_api_conf *a = &old->api, *b = &cfg->api;
 	bool both_api = a->enabled && b->enabled; /* else "api" itself changed */
@@ -55,7 +56,21 @@ void daemon_warn_restart(const struct steer_config *old, const struct steer_conf
 		{"api.public_read", both_api && a->public_read != b->public_read},
 	};
 
+	size_t n = 0;
+
+	_Static_assert(sizeof(keys) / sizeof(keys[0]) == DAEMON_RESTART_KEYS_MAX,
+		       "DAEMON_RESTART_KEYS_MAX counts the keys");
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (keys[i].changed)
-			log_warn("reload: \"%s\" changed; restart steerd to apply it", keys[i].key);
+		if (keys[i].changed && n < cap)
+			out[n++] = keys[i].key;
+	return n;
+}
+
+void daemon_warn_restart(const struct steer_config *old, const struct steer_config *cfg)
+{
+	const char *keys[DAEMON_RESTART_KEYS_MAX];
+	const size_t n = daemon_restart_keys(old, cfg, keys, DAEMON_RESTART_KEYS_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		log_warn("reload: \"%s\" changed; restart steerd to apply it", keys[i]);
 }

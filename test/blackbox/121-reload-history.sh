@@ -4,6 +4,8 @@
 # are logged and stored with reason "reload", like health-caused ones, and shown by
 # `steerctl events`. Reload log lines carry the time and level like every other line, the
 # errors of a failed reload included, and a changed restart-only key is named in a warning.
+# `steerctl status` counts the reloads and lists the keys only a restart would apply, until
+# the config is back to what runs.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/health-lib.sh"
 source "$(dirname "$0")/api-lib.sh"
@@ -16,6 +18,9 @@ wait_for "every origin up" \
 expect_eq "api on the primary pool" "$(ans api)" "NOERROR 30 127.0.0.11 127.0.0.12"
 
 # --- the primary pool disabled, and restart-only keys changed in the same reload
+cp "$CFG" "$TMP/steerd.json.start"
+cp "$TMP/cfg/pools/primary.json" "$TMP/primary.json.start"
+LISTEN0=$(ctl status --json | jq_py "' '.join(d['server']['listen'])")
 json_edit "$TMP/cfg/pools/primary.json" 'c["enabled"] = False'
 cfg_edit "c['workers'] = 3; c['listen'].append('[::1]:$PORT')"
 cfg_edit "c['tcp'] = {'max_clients': 100}; c['api']['public_read'] = True"
@@ -38,6 +43,11 @@ for key in tcp.idle_timeout udp.batch_wait_us affinity.dns api.listen api.token_
 	expect_eq "log: unchanged \"$key\" not named" \
 		"$(log_count "reload: \"$key\" changed")" 0
 done
+expect_match "steerctl status: what only a restart applies" "$(ctl status)" \
+	$'\nrestart steerd to apply: listen workers tcp.max_clients api.public_read\n'
+expect_eq "status JSON: the running listeners and TCP limit, one reload" \
+	"$(ctl status --json | jq_py "(' '.join(d['server']['listen']), d['server']['tcp']['max_clients'], d['server']['reloads'], d['server']['reloads_failed'])")" \
+	"('$LISTEN0', 256, 1, 0)"
 wait_for "steerctl events: the balancer transition with reason reload" \
 	"ctl events --since 10m" \
 	'balancer +api +primary -> failover:secondary +- +reload'
@@ -76,6 +86,19 @@ out=$(ctl reload 2>&1) && fail "steerctl reload of a broken pool file succeeded"
 expect_match "steerctl reload prints the error" "$out" 'pools/primary\.json:[0-9]+:[0-9]+: '
 expect_eq "a failed reload records no transition" \
 	"$(sql 'select count(*) from balancer_transitions')" "$n_before"
+
+expect_eq "status JSON: three reloads, two failed" \
+	"$(ctl status --json | jq_py "(d['server']['reloads'], d['server']['reloads_failed'])")" \
+	"(3, 2)"
+
+# --- the start config back: nothing left for a restart to apply
+cp "$TMP/steerd.json.start" "$CFG"
+cp "$TMP/primary.json.start" "$TMP/cfg/pools/primary.json"
+ctl reload >/dev/null || fail "steerctl reload of the start config"
+expect_eq "status JSON: the start config back, no restart needed" \
+	"$(ctl status --json | jq_py "(d['server']['reloads'], d['server']['restart_needed'])")" \
+	"(4, [])"
+expect_no_match "steerctl status: no restart line" "$(ctl status)" 'restart steerd'
 
 # every line steerd wrote has the time and the level
 expect_eq "every log line starts with time and level" \
