@@ -8,14 +8,7 @@
 # another unprivileged user, steerd exits 1 with a message; started as the user itself,
 # it runs; a step of the drop that fails (initgroups, setuid) stops steerd with the step
 # named. Needs root (or `sudo -n`): there is no other way to test dropping root.
-if [ "$(id -u)" -ne 0 ]; then
-	if sudo -n true 2>/dev/null; then
-		exec sudo -n env STEERD="${STEERD:-}" STEERCTL="${STEERCTL:-}" \
-			STEER_SRC="${STEER_SRC:-}" bash "$0" "$@"
-	fi
-	echo "FAIL: $0 must run as root (or with passwordless sudo): it tests dropping root" >&2
-	exit 1
-fi
+source "$(dirname "$0")/as-root.sh" "it tests dropping root"
 source "$(dirname "$0")/lib.sh"
 
 BBUSER=steerbb$$

@@ -6,18 +6,10 @@
 # both instances fail over on their own probes and the client gets the backup pool within
 # detection time (interval 1 s x consecutive_down 2 + timeout 1 s) plus the TTL (2 s);
 # when they heal, the client is back on the primary. Needs root (port 53).
+source "$(dirname "$0")/as-root.sh" "resolvers ask port 53"
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/health-lib.sh"
 source "$(dirname "$0")/chain-lib.sh"
-
-if [ "$(id -u)" -ne 0 ]; then
-	if sudo -n true 2>/dev/null; then
-		exec sudo -n env STEERD="${STEERD:-}" STEERCTL="${STEERCTL:-}" \
-			STEER_SRC="${STEER_SRC:-}" bash "$0" "$@"
-	fi
-	echo "FAIL: $0 must run as root (or with passwordless sudo): resolvers ask port 53" >&2
-	exit 1
-fi
 
 # the failover bound: detection (interval x consecutive_down + timeout) + TTL, plus 4 s
 # for the polling client and a loaded machine

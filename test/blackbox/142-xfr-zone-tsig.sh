@@ -22,9 +22,7 @@ write_config() { # write_config TRANSFER_MEMBER (with its leading comma, or "")
 	cat >"$CFG" <<EOF
 {"listen": ["127.0.0.1:$PORT"],
  "zone": {"name": "$ZONE",
-          "soa": {"mname": "ns1.$ZONE", "rname": "hostmaster.example.test", "serial": 1,
-                  "refresh": 3600, "retry": 600, "expire": 604800, "minimum": 60,
-                  "ttl": 3600},
+          "soa": $(soa_json),
           "ns": ["ns1.$ZONE"],
           "records": ["ns1 3600 IN A 127.0.0.61", "www 300 IN CNAME api"$BIG]},
  "balancers": [{"name": "api", "ttl": 30, "default_pools": ["primary"]}],

@@ -7,19 +7,9 @@
 # Runs in a network namespace of its own (needs root) whose TCP send buffer is at most
 # 64 KB, so a transfer of some 430 KB cannot sit in the kernel whole.
 if [ -z "${STEER_NETNS_143:-}" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		if sudo -n true 2>/dev/null; then
-			exec sudo -n env STEERD="${STEERD:-}" STEERCTL="${STEERCTL:-}" \
-				STEER_SRC="${STEER_SRC:-}" bash "$0" "$@"
-		fi
-		echo "FAIL: $0 must run as root (or with passwordless sudo): it makes a network namespace" >&2
-		exit 1
-	fi
-	exec env STEER_NETNS_143=1 unshare --net bash "$0" "$@"
+	source "$(dirname "$0")/as-root.sh" "it makes a network namespace"
+	exec env STEER_NETNS_143=1 unshare --net bash "$0"
 fi
-[ -n "${STEERD:-}" ] || unset STEERD
-[ -n "${STEERCTL:-}" ] || unset STEERCTL
-[ -n "${STEER_SRC:-}" ] || unset STEER_SRC
 source "$(dirname "$0")/lib.sh"
 
 ip link set lo up
@@ -35,9 +25,7 @@ mkdir -p "$TMP/cfg/pools"
 cat >"$CFG" <<EOF
 {"listen": ["127.0.0.1:$PORT"],
  "zone": {"name": "$ZONE",
-          "soa": {"mname": "ns1.$ZONE", "rname": "hostmaster.example.test", "serial": 1,
-                  "refresh": 3600, "retry": 600, "expire": 604800, "minimum": 60,
-                  "ttl": 3600},
+          "soa": $(soa_json),
           "ns": ["ns1.$ZONE"], "records": ["ns1 3600 IN A 127.0.0.61"],
           "zone_file": "big.zone"},
  "balancers": [],

@@ -61,6 +61,12 @@ make_config() {
 	sed -i -E "s#\"path\": *\"steerd.db\"#\"path\": \"$TMP/steerd.db\"#" "$CFG"
 }
 
+# soa_json: the "soa" object of a zone $ZONE written inline in a test's steerd.json
+# (serial 1, ns1.$ZONE as its primary).
+soa_json() {
+	printf '{"mname": "ns1.%s", "rname": "hostmaster.example.test", "serial": 1, "refresh": 3600, "retry": 600, "expire": 604800, "minimum": 60, "ttl": 3600}' "$ZONE"
+}
+
 # cfg_edit PYTHON: edit $CFG in place; the statement sees the parsed JSON as `c`,
 # e.g. cfg_edit 'c["version"] = False'.
 cfg_edit() {
