@@ -75,7 +75,7 @@ kill_ns ns1
 expect_eq "ns1 killed: no answer from it" "$(ns_ans ns1 api)" "NO-ANSWER -"
 # nobody asked for web yet, so unbound has to fetch it, and only ns2 can answer
 expect_match "unbound: web (never asked before) answered through ns2" "$(res_ans web)" \
-	"^NOERROR 2 $PRIMARY"
+	"^NOERROR [0-2] $PRIMARY"
 
 # api_refetched: "early" until unbound's copy of api (TTL 2) has expired, then api through
 # unbound; TTL 2 then means it was fetched again (from ns2).
