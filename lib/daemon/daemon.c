@@ -55,6 +55,7 @@ struct steer_daemon {
 	struct steer_api_addr *api_addrs;
 	char *token; /* created at start when api.token_file did not exist */
 	int64_t probe_retry_ms;
+	bool stopping;               /* steer_daemon_free() began: the tick restarts no probes */
 	struct steer_user_conf user; /* `user` at start: only a restart changes it */
 	struct dxfr *xfr;            /* zone transfers: versions, serial, NOTIFY */
 	/* the configuration steerd started with: its restart-only keys are the running ones;
@@ -203,7 +204,7 @@ static void tick(void *arg, int64_t now_ms)
 	steer_loop_tick(d->loop, now_ms);
 	if (dxfr_is_due(d->xfr))
 		dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
-	if (!steer_loop_is_probing(d->loop) && now_ms >= d->probe_retry_ms) {
+	if (!d->stopping && !steer_loop_is_probing(d->loop) && now_ms >= d->probe_retry_ms) {
 		d->probe_retry_ms = now_ms + PROBE_RETRY_MS;
 		if (steer_loop_start_probes(d->loop, &err) < 0)
 			log_err("health monitoring is stopped: %s; retrying in %d s", err.msg,
@@ -778,10 +779,14 @@ void steer_daemon_free(struct steer_daemon *d)
 	if (d == NULL)
 		return;
 	if (d->srv != NULL)
-		sdnotify_stopping();  /* it was started */
-	steer_api_free(d->api);       /* no more operations */
-	page_free(d->page);           /* its reader was the API thread's */
-	steer_loop_stop(d->loop);     /* no more probe results */
+		sdnotify_stopping(); /* it was started */
+	steer_api_free(d->api);      /* no more operations */
+	page_free(d->page);          /* its reader was the API thread's */
+	/* under the lock: the tick may be restarting the probes on the daemon thread */
+	pthread_mutex_lock(&d->lk);
+	d->stopping = true;
+	steer_loop_stop(d->loop); /* no more probe results */
+	pthread_mutex_unlock(&d->lk);
 	steer_events_stop(d->events); /* the last events reach the log and the store */
 	steer_dnotify_free(d->notify);
 	steer_server_free(d->srv);

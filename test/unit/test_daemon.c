@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,6 +45,26 @@ struct event_base *__wrap_event_base_new(void)
 		return NULL;
 	}
 	return __real_event_base_new();
+}
+
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg);
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg);
+
+static atomic_int slow_thread_starts; /* how many of the next thread starts return late */
+
+/* The thread runs at once; its creator is held back, as a loaded machine may do. */
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg)
+{
+	int rc = __real_pthread_create(thread, attr, fn, arg);
+	int n = atomic_load(&slow_thread_starts);
+	const struct timespec late = {.tv_nsec = 600 * 1000000L};
+
+	if (n > 0 && atomic_compare_exchange_strong(&slow_thread_starts, &n, n - 1))
+		nanosleep(&late, NULL);
+	return rc;
 }
 
 struct fixture {
@@ -186,6 +209,33 @@ static void test_reload_probe_start_failure_recovers(void **state)
 	steer_errs_fini(&errs);
 }
 
+/*
+ * Regression: steer_daemon_free() stopped the probes without the daemon's lock while the
+ * daemon thread was restarting them (after a monitor that could not start), so it could
+ * free the new monitor before its start had returned: use after free, and a monitor
+ * thread left running on freed memory (found by ASan on a loaded machine).
+ */
+static void test_free_while_probes_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct steer_daemon *d = NULL;
+	struct steer_errs errs = {0};
+	struct steer_err err = {0};
+	const struct timespec in_restart = {.tv_nsec = 250 * 1000000L};
+
+	assert_int_equal(chdir(f->dir), 0);
+	assert_int_equal(steer_daemon_new(f->path, &d, &errs), 0);
+	assert_int_equal(steer_daemon_start(d, &err), 0);
+	assert_true(probe_arrives(f->lfd, PROBE_WAIT_MS));
+	fail_event_bases = 1;   /* the reload's monitor cannot start: the tick restarts it */
+	slow_thread_starts = 1; /* and that restart returns 600 ms after its thread runs */
+	assert_int_equal(steer_daemon_reload(d, "test", &errs), 0);
+	nanosleep(&in_restart, NULL); /* the tick (every 100 ms) is inside the restart */
+	steer_daemon_free(d);
+	assert_int_equal(slow_thread_starts, 0); /* the window was really tested */
+	steer_errs_fini(&errs);
+}
+
 /* A reload with a broken file changes nothing: errors come back, probing goes on. */
 static void test_reload_errors_keep_serving(void **state)
 {
@@ -221,6 +271,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_probe_start_failure_recovers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_errors_keep_serving, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_while_probes_restart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
