@@ -15,7 +15,8 @@ mkdir -p "$TMP/cfg/pools"
 (umask 077 && openssl rand -base64 32 >"$TMP/cfg/sec1.key")
 SECRET=$(cat "$TMP/cfg/sec1.key")
 # 1500 TXT records of 100 bytes: the AXFR takes several messages, each signed
-BIG=$(for i in $(seq 1 1500); do printf ', "t%d 300 IN TXT %s"' "$i" "$(printf 'x%.0s' $(seq 1 100))"; done)
+X100=$(printf 'x%.0s' $(seq 1 100))
+BIG=$(for i in $(seq 1 1500); do printf ', "t%d 300 IN TXT %s"' "$i" "$X100"; done)
 # one name whose answer (5 x 100-byte TXT) does not fit 512 bytes
 BIG+=$(for i in 1 2 3 4 5; do printf ', "big 300 IN TXT %s%d"' "$(printf 'y%.0s' $(seq 1 100))" "$i"; done)
 write_config() { # write_config TRANSFER_MEMBER (with its leading comma, or "")
