@@ -28,6 +28,7 @@
 #include "daemon/sdnotify_int.h"
 #include "daemon/transfer_int.h"
 #include "health/health.h"
+#include "metrics/metrics.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "zone/zone.h"
@@ -61,10 +62,7 @@ struct steer_daemon {
 	/* the configuration steerd started with: its restart-only keys are the running ones;
 	 * cfg itself until the first reload, then kept (and owned) here */
 	struct steer_config *run_cfg;
-	int64_t started_ms; /* wall clock */
-	int64_t loaded_ms;  /* the current configuration's load */
-	uint64_t reloads;   /* successful */
-	uint64_t reloads_failed;
+	int64_t loaded_ms; /* wall clock: the current configuration's load */
 };
 
 /* ---- loading ---- */
@@ -104,7 +102,7 @@ int steer_daemon_new(const char *path, struct steer_daemon **out, struct steer_e
 	}
 	steer_log_configure(d->cfg->log.level, d->cfg->log.format);
 	d->run_cfg = d->cfg;
-	d->started_ms = d->loaded_ms = steer_clock_wall_ms();
+	d->loaded_ms = steer_clock_wall_ms();
 	*out = d;
 	return 0;
 }
@@ -366,7 +364,6 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 			"%s)",
 			d->path, msg, source);
 		reload_event(d, source, false, msg);
-		d->reloads_failed++;
 		sdnotify_ready(d->cfg, "last reload failed");
 		pthread_mutex_unlock(&d->lk);
 		return rc;
@@ -381,7 +378,6 @@ int steer_daemon_reload(struct steer_daemon *d, const char *source, struct steer
 	steer_dnotify_reload(d->notify, cfg);
 	dxfr_refresh(d->xfr, d->cfg, d->zone, d->loop, d->store);
 	reload_event(d, source, true, msg);
-	d->reloads++;
 	d->loaded_ms = steer_clock_wall_ms();
 	sdnotify_ready(cfg, NULL);
 	pthread_mutex_unlock(&d->lk);
@@ -416,7 +412,9 @@ static json_t *server_json(struct steer_daemon *d)
 	json_t *listen = json_array(), *restart = json_array(), *rrl = json_null();
 	json_t *xfr = json_null();
 	struct dxfr_stats xs;
+	uint64_t reloads[2];
 
+	metrics_reloads(d->srv, reloads);
 	for (size_t i = 0; i < run->n_listen; i++)
 		json_array_append_new(listen, json_string(run->listen[i].text));
 	for (size_t i = 0; i < n_keys; i++)
@@ -427,19 +425,19 @@ static json_t *server_json(struct steer_daemon *d)
 	if (dxfr_stats(d->xfr, &xs))
 		xfr = json_pack("{s:I, s:i, s:i}", "serial", (json_int_t)xs.serial, "allow",
 				(int)cfg->xfr.n_allow, "notify", (int)cfg->xfr.n_notify);
-	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:i, s:{s:i, s:i, s:i, s:i}, s:b, s:o, "
-			 "s:{s:s, s:s}, s:o, s:o}",
-			 "started_ms", (json_int_t)d->started_ms, "config_loaded_ms",
-			 (json_int_t)d->loaded_ms, "reloads", (json_int_t)d->reloads,
-			 "reloads_failed", (json_int_t)d->reloads_failed, "listen", listen,
-			 "workers", (int)steer_server_workers(d->srv), "tcp", "max_clients",
-			 (int)run->tcp_max_clients, "idle_timeout_s",
-			 (int)(run->tcp_idle_timeout_ms / 1000), "query_timeout_s",
-			 (int)(run->tcp_query_timeout_ms / 1000), "max_per_source",
-			 (int)run->tcp_max_per_source, "cookies", cfg->cookies_enabled, "rrl", rrl,
-			 "log", "level", steer_config_log_level_name(cfg->log.level), "format",
-			 steer_config_log_format_name(cfg->log.format), "transfer", xfr,
-			 "restart_needed", restart);
+	return json_pack(
+		"{s:I, s:I, s:I, s:I, s:o, s:i, s:{s:i, s:i, s:i, s:i}, s:b, s:o, "
+		"s:{s:s, s:s}, s:o, s:o}",
+		"started_ms", (json_int_t)steer_metrics_start_ms(steer_server_metrics(d->srv)),
+		"config_loaded_ms", (json_int_t)d->loaded_ms, "reloads", (json_int_t)reloads[0],
+		"reloads_failed", (json_int_t)reloads[1], "listen", listen, "workers",
+		(int)steer_server_workers(d->srv), "tcp", "max_clients", (int)run->tcp_max_clients,
+		"idle_timeout_s", (int)(run->tcp_idle_timeout_ms / 1000), "query_timeout_s",
+		(int)(run->tcp_query_timeout_ms / 1000), "max_per_source",
+		(int)run->tcp_max_per_source, "cookies", cfg->cookies_enabled, "rrl", rrl, "log",
+		"level", steer_config_log_level_name(cfg->log.level), "format",
+		steer_config_log_format_name(cfg->log.format), "transfer", xfr, "restart_needed",
+		restart);
 }
 
 static json_t *op_status(void *arg)

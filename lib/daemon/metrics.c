@@ -118,6 +118,15 @@ void metrics_reload(struct steer_server *srv, bool ok)
 					ok ? COL_RELOAD_OK : COL_RELOAD_FAILED, 1);
 }
 
+void metrics_reloads(struct steer_server *srv, uint64_t out[2])
+{
+	uint64_t g[STEER_METRICS_COLS];
+
+	steer_metrics_get_named(steer_server_metrics(srv), STEER_METRICS_GLOBAL, "", "", g);
+	out[0] = g[COL_RELOAD_OK];
+	out[1] = g[COL_RELOAD_FAILED];
+}
+
 void metrics_store_retired(struct steer_server *srv, struct steer_store *store)
 {
 	struct steer_store_stats st;

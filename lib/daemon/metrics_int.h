@@ -52,6 +52,10 @@ void metrics_transition(struct steer_server *srv, const struct steer_config *cfg
 /** Count one reload that succeeded (@p ok) or failed. @p srv NULL: not counted. */
 void metrics_reload(struct steer_server *srv, bool ok);
 
+/** The reloads counted so far (the same as steer_reloads_total): out[0] the successful
+ * ones, out[1] the failed ones. Context: any thread. */
+void metrics_reloads(struct steer_server *srv, uint64_t out[2]);
+
 /**
  * A store is being replaced by a reload: flush it (bounded) and add what it counted to the
  * totals carried over, so the store counters never go back. Call before freeing it.

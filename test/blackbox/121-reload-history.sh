@@ -99,6 +99,10 @@ expect_eq "status JSON: the start config back, no restart needed" \
 	"$(ctl status --json | jq_py "(d['server']['reloads'], d['server']['restart_needed'])")" \
 	"(4, [])"
 expect_no_match "steerctl status: no restart line" "$(ctl status)" 'restart steerd'
+start_s=$(curl -s --max-time 5 "$API/metrics" | awk '$1 == "steer_start_time_seconds" { printf "%d", $2 }')
+expect_eq "status JSON: started as /metrics says, config loaded later" \
+	"$(ctl status --json | jq_py "(d['server']['started_ms'] // 1000, d['server']['config_loaded_ms'] > d['server']['started_ms'])")" \
+	"($start_s, True)"
 
 # every line steerd wrote has the time and the level
 expect_eq "every log line starts with time and level" \
